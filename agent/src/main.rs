@@ -1,0 +1,3 @@
+//! The play agent.
+
+fn main() {}

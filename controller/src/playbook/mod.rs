@@ -1,0 +1,3 @@
+//! Playbooks: parsing YAML into the typed [`model`], with every error located.
+
+pub mod model;

@@ -1,0 +1,161 @@
+//! The typed playbook: what the parser produces and the run engine consumes.
+//!
+//! Every value that may hold a template stays a `serde_json::Value` (strings are rendered per
+//! host at run time); everything that is structure is typed here, with its location kept for
+//! error messages.
+
+use crate::yaml::Location;
+use indexmap::IndexMap;
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// Variables in the order they were written.
+pub type Vars = IndexMap<String, Value>;
+
+#[derive(Debug, Clone)]
+pub struct Playbook {
+    pub path: PathBuf,
+    pub plays: Vec<Play>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Play {
+    pub name: Option<String>,
+    /// The host pattern, possibly templated (`{{ target }}`).
+    pub hosts: String,
+    pub vars: Vars,
+    /// Files listed in `vars_files`, resolved relative to the playbook, loaded at parse time.
+    pub vars_files: Vec<VarsFile>,
+    pub become_: Option<bool>,
+    pub become_user: Option<String>,
+    pub remote_user: Option<String>,
+    pub gather_facts: bool,
+    pub pre_tasks: Vec<Task>,
+    pub tasks: Vec<Task>,
+    pub post_tasks: Vec<Task>,
+    pub handlers: Vec<Task>,
+    /// Batch sizes: `serial: 1`, `serial: "30%"`, `serial: [1, 5, "50%"]`. Empty: all hosts.
+    pub serial: Vec<BatchSize>,
+    pub max_fail_percentage: Option<f64>,
+    pub any_errors_fatal: bool,
+    pub ignore_unreachable: bool,
+    pub tags: Vec<String>,
+    pub environment: Option<Value>,
+    pub no_log: Option<bool>,
+    pub check_mode: Option<bool>,
+    pub loc: Location,
+}
+
+#[derive(Debug, Clone)]
+pub struct VarsFile {
+    pub path: PathBuf,
+    pub vars: Vars,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BatchSize {
+    Count(usize),
+    Percent(f64),
+}
+
+/// A task, a block, or an include; all share the keywords in [`TaskCommon`].
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub common: TaskCommon,
+    pub kind: TaskKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum TaskKind {
+    /// A module call.
+    Module(ModuleTask),
+    /// `block` with optional `rescue` and `always`.
+    Block {
+        block: Vec<Task>,
+        rescue: Vec<Task>,
+        always: Vec<Task>,
+    },
+    /// `import_tasks`: static, expanded at parse time into `tasks`.
+    Import { file: PathBuf, tasks: Vec<Task> },
+    /// `include_tasks`: the file name may be templated, so it is loaded at run time (the parser
+    /// checks it when the name is a literal, so errors still come before any connection).
+    Include {
+        file: String,
+        base_dir: PathBuf,
+        vars: Vars,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct ModuleTask {
+    /// Canonical short module name.
+    pub module: &'static str,
+    /// The arguments as written (aliases already mapped to canonical names); free-form text
+    /// arrives as `_raw_params`.
+    pub args: IndexMap<String, Value>,
+    /// Where the module key was written, for option errors.
+    pub module_loc: Location,
+}
+
+/// Keywords every task, block and include may carry.
+#[derive(Debug, Clone, Default)]
+pub struct TaskCommon {
+    pub name: Option<String>,
+    /// Conditions, all of which must hold (`when:` as a string or a list).
+    pub when: Vec<String>,
+    pub loop_: Option<Loop>,
+    pub loop_control: LoopControl,
+    pub register: Option<String>,
+    pub notify: Vec<String>,
+    /// Handler only: extra topics it answers to.
+    pub listen: Vec<String>,
+    pub changed_when: Option<Vec<String>>,
+    pub failed_when: Option<Vec<String>>,
+    pub ignore_errors: bool,
+    pub ignore_unreachable: bool,
+    pub tags: Vec<String>,
+    pub no_log: Option<bool>,
+    pub become_: Option<bool>,
+    pub become_user: Option<String>,
+    pub until: Option<String>,
+    pub retries: Option<u32>,
+    pub delay: Option<u64>,
+    pub environment: Option<Value>,
+    pub vars: Vars,
+    pub check_mode: Option<bool>,
+    pub diff: Option<bool>,
+    pub delegate_to: Option<String>,
+    pub run_once: bool,
+    pub loc: Option<Location>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Loop {
+    /// `loop:` / `with_items:` / `with_list:`: a list or a template that renders to one.
+    Items(Value),
+    /// `with_dict:` a mapping or a template; items are `{key, value}`.
+    Dict(Value),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LoopControl {
+    pub loop_var: Option<String>,
+    pub index_var: Option<String>,
+    pub label: Option<String>,
+    pub pause: Option<f64>,
+}
+
+impl Task {
+    /// The name shown in output: the task's name, or the module name as Ansible does.
+    pub fn display_name(&self) -> String {
+        if let Some(name) = &self.common.name {
+            return name.clone();
+        }
+        match &self.kind {
+            TaskKind::Module(m) => m.module.to_string(),
+            TaskKind::Block { .. } => "block".into(),
+            TaskKind::Import { file, .. } => format!("import_tasks: {}", file.display()),
+            TaskKind::Include { file, .. } => format!("include_tasks: {file}"),
+        }
+    }
+}
