@@ -1,3 +1,7 @@
 //! The play agent.
 
-fn main() {}
+mod modules;
+
+fn main() {
+    let _ = modules::dispatch;
+}
