@@ -1,1 +1,14 @@
-//! TODO
+//! One file per subcommand; [`run`] dispatches and returns the process exit code.
+
+mod inventory;
+mod playbook;
+
+use crate::cli::{Cli, Command};
+
+pub async fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Some(Command::Inventory(args)) => inventory::run(&args),
+        Some(Command::Run(args)) => playbook::run(args).await,
+        None => playbook::run(cli.run).await,
+    }
+}

@@ -1,0 +1,60 @@
+//! Locating the agent binary this controller pushes, and its identity.
+
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The agent binary, loaded once per run.
+#[derive(Clone)]
+pub struct AgentBinary {
+    pub bytes: Arc<Vec<u8>>,
+    pub sha256: String,
+    pub path: PathBuf,
+}
+
+impl AgentBinary {
+    /// `$PLAY_AGENT`, else `play-agent` beside the `play` executable, else the static build
+    /// under the cargo target folder (`x86_64-unknown-linux-gnu/release/play-agent`).
+    pub fn locate() -> Result<Self, String> {
+        let candidates = candidates();
+        for path in &candidates {
+            if path.is_file() {
+                return Self::load(path);
+            }
+        }
+        Err(format!(
+            "cannot find the agent binary (looked in: {}). Build it with `tests/build.sh` or set PLAY_AGENT=/path/to/play-agent",
+            candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        ))
+    }
+
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| format!("cannot read the agent binary {}: {e}", path.display()))?;
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        Ok(Self { bytes: Arc::new(bytes), sha256, path: path.to_path_buf() })
+    }
+
+    /// The file name on hosts: versioned by content, so two controllers never fight over it.
+    pub fn remote_name(&self) -> String {
+        format!("play-agent-{}", &self.sha256[..16])
+    }
+}
+
+fn candidates() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Some(p) = std::env::var_os("PLAY_AGENT") {
+        out.push(PathBuf::from(p));
+        return out;
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(dir) = exe.parent() {
+            out.push(dir.join("play-agent"));
+            // target/{debug,release}/play -> target/x86_64-unknown-linux-gnu/release/play-agent
+            if let Some(target) = dir.parent() {
+                out.push(target.join("x86_64-unknown-linux-gnu/release/play-agent"));
+            }
+        }
+    }
+    out
+}

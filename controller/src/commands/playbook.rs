@@ -1,0 +1,245 @@
+//! `play [run] -i INV PLAYBOOK...`: parse everything, then run; nothing touches a host until
+//! every playbook, vars file, template and the inventory have loaded.
+
+use crate::cli::RunArgs;
+use crate::inventory::Inventory;
+use crate::output::{Mode, Printer, PrinterOptions, Secrets};
+use crate::playbook::model::{Playbook, Task, TaskKind};
+use crate::playbook::{check_templates, load_playbook};
+use crate::run::extra_vars::parse_extra_vars;
+use crate::run::{exit, ConnectSettings, Engine, RunOptions};
+use crate::ssh::{HostKeyPolicy, SshConfig, SshOverrides};
+use crate::template::Templar;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub async fn run(args: RunArgs) -> i32 {
+    let color = match args.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let secrets = Secrets::default();
+    let printer = Arc::new(Printer::new(
+        PrinterOptions {
+            mode: if args.json { Mode::Json } else { Mode::Human },
+            color,
+            verbosity: args.verbose,
+            diff: args.diff,
+            check: args.check,
+        },
+        secrets.clone(),
+    ));
+    match prepare_and_run(args, printer.clone()).await {
+        Ok(code) => code,
+        Err((code, msg)) => {
+            printer.error(&msg);
+            code
+        }
+    }
+}
+
+type Fail = (i32, String);
+
+async fn prepare_and_run(args: RunArgs, printer: Arc<Printer>) -> Result<i32, Fail> {
+    if args.playbooks.is_empty() {
+        return Err((exit::BAD_OPTIONS, "no playbook given: play -i INVENTORY PLAYBOOK.yml (see play --help)".into()));
+    }
+    if args.forks == 0 {
+        return Err((exit::BAD_OPTIONS, "--forks must be at least 1".into()));
+    }
+    let extra_vars = parse_extra_vars(&args.extra_vars).map_err(|e| (exit::BAD_OPTIONS, e))?;
+
+    // 1. Parse every playbook and check every template before anything else.
+    let templar = Templar::new();
+    let mut playbooks = Vec::new();
+    for path in &args.playbooks {
+        let pb = load_playbook(path).map_err(|e| (exit::PARSE_ERROR, e.to_string()))?;
+        let mut problems: Vec<String> = check_templates(&pb, &|t: &str| templar.check_syntax(t))
+            .into_iter()
+            .map(|e| e.to_string())
+            .collect();
+        problems.extend(check_notify(&pb));
+        if !problems.is_empty() {
+            return Err((exit::PARSE_ERROR, problems.join("\n")));
+        }
+        playbooks.push(pb);
+    }
+    let playbook_dir = args.playbooks[0].parent().map(Path::to_path_buf);
+
+    // 2. The inventory.
+    if args.inventory.inventory.is_empty() {
+        return Err((exit::BAD_OPTIONS, "no inventory given: use -i FILE|DIR|host1,host2 (or set ANSIBLE_INVENTORY)".into()));
+    }
+    let inventory = Inventory::load(&args.inventory.inventory, playbook_dir.as_deref())
+        .map_err(|e| (exit::PARSE_ERROR, e.to_string()))?;
+
+    if args.syntax_check {
+        for pb in &playbooks {
+            printer.plain(&format!("\nplaybook: {}", pb.path.display()));
+        }
+        return Ok(exit::OK);
+    }
+    if args.list_hosts || args.list_tasks || args.list_tags {
+        return list(&args, &playbooks, &inventory, &printer);
+    }
+
+    // 3. Connection settings.
+    let ssh_config = SshConfig::load(args.ssh_config.as_deref()).map_err(|e| (exit::BAD_OPTIONS, e.to_string()))?;
+    let overrides = SshOverrides {
+        user: args.remote_user.clone(),
+        private_key: args.private_key.clone(),
+        host_key_policy: args.accept_new_host_keys.then_some(HostKeyPolicy::AcceptNew),
+        connect_timeout: Duration::from_secs(args.timeout.max(1)),
+        ..SshOverrides::default()
+    };
+    let connect = ConnectSettings {
+        ssh_config,
+        overrides,
+        connect_timeout: Duration::from_secs(args.timeout.max(1)),
+    };
+    let opts = RunOptions {
+        check: args.check,
+        diff: args.diff,
+        forks: args.forks,
+        tags: args.tags.clone(),
+        skip_tags: args.skip_tags.clone(),
+        limit: args.limit.clone(),
+        extra_vars,
+        become_: args.become_,
+        become_user: args.become_user.clone(),
+        start_at_task: args.start_at_task.clone(),
+        task_timeout: (args.task_timeout > 0).then(|| Duration::from_secs(args.task_timeout)),
+        verbosity: args.verbose,
+    };
+    let engine = Arc::new(Engine::new(inventory, templar, printer.clone(), opts, connect));
+
+    // 4. Run, stopping cleanly on SIGINT/SIGTERM: agents are told to stop (they release any
+    // lock they hold) before play exits with 99.
+    let code = tokio::select! {
+        code = engine.run(&playbooks) => code,
+        _ = interrupted() => {
+            printer.error("User interrupted execution");
+            tokio::time::timeout(Duration::from_secs(20), engine.shutdown_agents()).await.ok();
+            exit::INTERRUPTED
+        }
+    };
+    if let Some(path) = &args.report {
+        write_private(path, printer.report_json().as_bytes())
+            .map_err(|e| (exit::ERROR, format!("cannot write the report {}: {e}", path.display())))?;
+    }
+    Ok(code)
+}
+
+async fn interrupted() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// Writes a file readable only by its owner, atomically (temp file + rename).
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".{}.tmp{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("report"), std::process::id()));
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Every literal `notify:` must name a handler or a `listen` topic of its play.
+fn check_notify(pb: &Playbook) -> Vec<String> {
+    let mut problems = Vec::new();
+    for play in &pb.plays {
+        let mut known: Vec<&str> = Vec::new();
+        for h in &play.handlers {
+            known.extend(h.common.name.as_deref());
+            known.extend(h.common.listen.iter().map(String::as_str));
+        }
+        let mut check = |t: &Task| {
+            for n in &t.common.notify {
+                if !n.contains("{{") && !known.contains(&n.as_str()) {
+                    let place = t.common.loc.as_ref().map(|l| format!("{l}: ")).unwrap_or_default();
+                    problems.push(format!(
+                        "{place}task '{}' notifies '{n}', but the play has no handler with that name or listen topic",
+                        t.display_name()
+                    ));
+                }
+            }
+        };
+        for list in [&play.pre_tasks, &play.tasks, &play.post_tasks, &play.handlers] {
+            walk(list, &mut check);
+        }
+    }
+    problems
+}
+
+fn walk(tasks: &[Task], f: &mut impl FnMut(&Task)) {
+    for t in tasks {
+        f(t);
+        match &t.kind {
+            TaskKind::Block { block, rescue, always } => {
+                walk(block, f);
+                walk(rescue, f);
+                walk(always, f);
+            }
+            TaskKind::Import { tasks, .. } => walk(tasks, f),
+            _ => {}
+        }
+    }
+}
+
+fn list(args: &RunArgs, playbooks: &[Playbook], inventory: &Inventory, printer: &Printer) -> Result<i32, Fail> {
+    for pb in playbooks {
+        printer.plain(&format!("\nplaybook: {}", pb.path.display()));
+        for (i, play) in pb.plays.iter().enumerate() {
+            let name = play.name.clone().unwrap_or_else(|| play.hosts.clone());
+            printer.plain(&format!("\n  play #{} ({}): {}\tTAGS: [{}]", i + 1, play.hosts, name, play.tags.join(",")));
+            if args.list_hosts {
+                let mut hosts = inventory.select(&play.hosts).unwrap_or_default();
+                if let Some(limit) = &args.limit {
+                    hosts = inventory.limit(hosts, limit).unwrap_or_default();
+                }
+                printer.plain(&format!("    pattern: ['{}']\n    hosts ({}):", play.hosts, hosts.len()));
+                for h in hosts {
+                    printer.plain(&format!("      {h}"));
+                }
+            }
+            if args.list_tasks || args.list_tags {
+                let mut lines = Vec::new();
+                let mut all_tags = Vec::new();
+                for list in [&play.pre_tasks, &play.tasks, &play.post_tasks] {
+                    walk(list, &mut |t: &Task| {
+                        if matches!(t.kind, TaskKind::Module(_)) {
+                            lines.push(format!("      {}\tTAGS: [{}]", t.display_name(), t.common.tags.join(", ")));
+                        }
+                        all_tags.extend(t.common.tags.iter().cloned());
+                    });
+                }
+                if args.list_tasks {
+                    printer.plain("    tasks:");
+                    for l in lines {
+                        printer.plain(&l);
+                    }
+                }
+                if args.list_tags {
+                    all_tags.extend(play.tags.iter().cloned());
+                    all_tags.sort();
+                    all_tags.dedup();
+                    printer.plain(&format!("      TASK TAGS: [{}]", all_tags.join(", ")));
+                }
+            }
+        }
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,109 @@
+//! Assembling the variables a task sees on a host, in Ansible's precedence order (low to high):
+//! inventory group vars < inventory host vars < facts < play vars < vars_files < block vars <
+//! task vars < registered and set_fact values < extra vars; plus the magic variables.
+
+use super::host::HostState;
+use super::Engine;
+use crate::playbook::model::{Play, Vars};
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+
+/// What is fixed for a play while it runs.
+pub struct PlayCtx<'a> {
+    pub play: &'a Play,
+    pub playbook_dir: PathBuf,
+    /// play `vars` then `vars_files`, merged.
+    pub play_vars: Vars,
+    pub play_hosts: Vec<String>,
+    pub batch: Vec<String>,
+}
+
+/// Builds the template context for `host` with the task's own scopes (outermost first).
+pub fn host_context(
+    engine: &Engine,
+    pctx: &PlayCtx<'_>,
+    host: &str,
+    state: &HostState,
+    scopes: &[&Vars],
+    hostvars: Option<&Value>,
+) -> Map<String, Value> {
+    let mut ctx = Map::new();
+    for (k, v) in engine.inventory.host_vars(host) {
+        ctx.insert(k, v);
+    }
+    if !state.facts.is_empty() {
+        let mut short = Map::new();
+        for (k, v) in &state.facts {
+            ctx.insert(k.clone(), v.clone());
+            short.insert(k.strip_prefix("ansible_").unwrap_or(k).to_string(), v.clone());
+        }
+        ctx.insert("ansible_facts".into(), Value::Object(short));
+    }
+    for (k, v) in &pctx.play_vars {
+        ctx.insert(k.clone(), v.clone());
+    }
+    for scope in scopes {
+        for (k, v) in scope.iter() {
+            ctx.insert(k.clone(), v.clone());
+        }
+    }
+    for (k, v) in &state.facts_set {
+        ctx.insert(k.clone(), v.clone());
+    }
+    for (k, v) in &engine.opts.extra_vars {
+        ctx.insert(k.clone(), v.clone());
+    }
+    insert_magic(engine, pctx, host, &mut ctx);
+    if let Some(hv) = hostvars {
+        ctx.insert("hostvars".into(), hv.clone());
+    }
+    ctx
+}
+
+fn insert_magic(engine: &Engine, pctx: &PlayCtx<'_>, host: &str, ctx: &mut Map<String, Value>) {
+    let strs = |v: &[String]| Value::Array(v.iter().cloned().map(Value::String).collect());
+    ctx.insert("inventory_hostname".into(), Value::String(host.to_string()));
+    ctx.insert(
+        "inventory_hostname_short".into(),
+        Value::String(host.split('.').next().unwrap_or(host).to_string()),
+    );
+    ctx.insert("group_names".into(), strs(&engine.inventory.group_names(host)));
+    let groups: Map<String, Value> =
+        engine.inventory.groups_map().into_iter().map(|(g, hs)| (g, strs(&hs))).collect();
+    ctx.insert("groups".into(), Value::Object(groups));
+    ctx.insert("play_hosts".into(), strs(&pctx.batch));
+    ctx.insert("ansible_play_batch".into(), strs(&pctx.batch));
+    ctx.insert("ansible_play_hosts".into(), strs(&pctx.play_hosts));
+    ctx.insert("ansible_play_hosts_all".into(), strs(&pctx.play_hosts));
+    ctx.insert("ansible_check_mode".into(), Value::Bool(engine.opts.check));
+    ctx.insert("ansible_diff_mode".into(), Value::Bool(engine.opts.diff));
+    ctx.insert("playbook_dir".into(), Value::String(pctx.playbook_dir.display().to_string()));
+    ctx.insert("ansible_verbosity".into(), Value::from(engine.opts.verbosity));
+    ctx.insert(
+        "ansible_version".into(),
+        serde_json::json!({"full": "2.19.0", "major": 2, "minor": 19, "revision": 0, "string": "2.19.0", "play": env!("CARGO_PKG_VERSION")}),
+    );
+    ctx.insert("omit".into(), Value::String(crate::template::OMIT.to_string()));
+    if let Some(name) = &pctx.play.name {
+        ctx.insert("ansible_play_name".into(), Value::String(name.clone()));
+    }
+}
+
+/// Ansible's `hostvars`: every play host's inventory vars and facts (built only when a task
+/// mentions it, since it is O(hosts)).
+pub async fn build_hostvars(engine: &Engine, hosts: &[String]) -> Value {
+    let mut all = Map::new();
+    for h in engine.inventory.hosts().map(|h| h.name.clone()).collect::<Vec<_>>() {
+        let mut vars: Map<String, Value> = engine.inventory.host_vars(&h).into_iter().collect();
+        if hosts.contains(&h) {
+            let slot = engine.host(&h);
+            let state = slot.state.lock().await;
+            for (k, v) in state.facts.iter().chain(state.facts_set.iter()) {
+                vars.insert(k.clone(), v.clone());
+            }
+        }
+        vars.insert("inventory_hostname".into(), Value::String(h.clone()));
+        all.insert(h, Value::Object(vars));
+    }
+    Value::Object(all)
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests: the real `play` binary against the local testbed (a bastion and VMs as
+//! systemd containers on a private network, see tests/testbed/), plus command-line checks that
+//! need no hosts. One test binary; tests that use the testbed take a shared lock so they run
+//! one at a time against the same VMs, while host-less tests run in parallel.
+
+mod harness;
+
+mod bad_input;
+mod core_run;

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The test command: sets up everything on a fresh machine (dockerd, testbed images, the
+# testbed itself), then runs every test: unit, property, end-to-end, Terraform checks.
+# KEEP_TESTBED=1 leaves the testbed up afterwards for debugging.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+command -v file >/dev/null || { apt-get update -qq && apt-get install -y -qq file >/dev/null; }
+
+echo "== toolchain checks"
+cargo fmt --all -- --check
+echo "== docker engine and testbed images"
+tests/testbed/ensure-docker.sh
+tests/testbed/build-images.sh
+echo "== build"
+tests/build.sh
+export PLAY_AGENT="$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/play-agent"
+echo "== clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== testbed up"
+tests/testbed/up.sh
+if [ "${KEEP_TESTBED:-0}" != 1 ]; then
+  trap 'tests/testbed/down.sh >/dev/null 2>&1 || true' EXIT
+fi
+export PLAY_TESTBED_DIR="$PWD/.testbed/${TESTBED_NAME:-playtb}"
+echo "== cargo test (unit, property, end-to-end)"
+cargo test --workspace --no-fail-fast 2>&1 | tee /tmp/play-cargo-test.log
+echo "== terraform checks"
+tests/terraform/check.sh
