@@ -30,9 +30,11 @@ while read -r rule; do
   eval "iptables ${rule/-A OUTPUT/-D OUTPUT}"
 done < <(iptables_rules_tagged "$TESTBED_IPTABLES_TAG")
 
-if [[ -f $TESTBED_DIR/env.sh ]]; then
-  hostside="$(sed -n 's/^export TESTBED_REGISTRY_HOSTSIDE=//p' "$TESTBED_DIR/env.sh")"
-  [[ -n $hostside && -d /etc/docker/certs.d/$hostside ]] && rm -rf "/etc/docker/certs.d/$hostside"
+# The host's dockerd trusts our registry CA per host:port; drop every entry holding our CA.
+if [[ -s $TESTBED_DIR/registry/ca.crt ]]; then
+  for ca in /etc/docker/certs.d/*/ca.crt; do
+    [[ -f $ca ]] && cmp -s "$ca" "$TESTBED_DIR/registry/ca.crt" && rm -rf "$(dirname "$ca")"
+  done
 fi
 rm -rf "$TESTBED_DIR/env.sh" "$TESTBED_DIR/hosts.ini" "$TESTBED_DIR/ssh_config" "$TESTBED_DIR/known_hosts" \
   "$TESTBED_DIR/registry/pushed" "$TESTBED_DIR/docker-config"

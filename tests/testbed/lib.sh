@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # the names set here are used by the scripts that source this file
 # Shared helpers for the testbed scripts: logging, failing with a hint, bounded waits, and
 # the names every script agrees on (testbed name, state dir, image tags). Sourced, never run.
 

@@ -17,7 +17,7 @@ testbed_names
 VMS="${TESTBED_VMS:-3}"
 DOCKER_PREINSTALLED="${TESTBED_DOCKER_PREINSTALLED:-0}"
 WITH_REGISTRY="${TESTBED_REGISTRY:-1}"
-[[ $VMS =~ ^[0-9]+$ ]] && ((VMS >= 1 && VMS <= 100)) || die "TESTBED_VMS='$VMS' must be a number from 1 to 100"
+if ! [[ $VMS =~ ^[0-9]+$ ]] || ((VMS < 1 || VMS > 100)); then die "TESTBED_VMS='$VMS' must be a number from 1 to 100"; fi
 [[ $DOCKER_PREINSTALLED == [01] ]] || die "TESTBED_DOCKER_PREINSTALLED='$DOCKER_PREINSTALLED' must be 0 or 1"
 [[ $WITH_REGISTRY == [01] ]] || die "TESTBED_REGISTRY='$WITH_REGISTRY' must be 0 or 1"
 started_at=$SECONDS
@@ -39,7 +39,6 @@ if [[ ! -s $KEY ]]; then
   log "creating the operator key $KEY"
   ssh-keygen -q -t ed25519 -N '' -C "play-testbed-$TESTBED_NAME" -f "$KEY"
 fi
-KEY_ID="$(sha256sum <"$KEY.pub" | cut -c1-12)"
 if ((WITH_REGISTRY)); then
   if [[ ! -s $CA ]]; then
     log "creating the registry CA"
@@ -55,6 +54,11 @@ if ((WITH_REGISTRY)); then
     htpasswd -B -i -c "$STATE/registry/htpasswd" play <"$STATE/registry/password" 2>/dev/null
   fi
 fi
+
+# Containers carry this in a label: a new operator key or CA (both are mounted in) recreates them.
+id_inputs=("$KEY.pub")
+[[ -f $CA ]] && id_inputs+=("$CA")
+KEY_ID="$(cat "${id_inputs[@]}" | sha256sum | cut -c1-12)"
 
 # ---- networks --------------------------------------------------------------------------------
 network_exists() { docker network inspect "$1" >/dev/null 2>&1; }
@@ -305,6 +309,8 @@ proxy="ssh -W %h:%p -q -p $BASTION_PORT -i $KEY -o IdentitiesOnly=yes -o BatchMo
   for ((i = 0; i < VMS; i++)); do printf '%s ansible_host=%s\n' "${VM_NAMES[$i]}" "${VM_IPS[$i]}"; done
   printf '\n[all:vars]\nansible_user=play\nansible_ssh_private_key_file=%s\n' "$KEY"
   printf 'play_bastion=play@127.0.0.1:%s\nplay_known_hosts=%s\n' "$BASTION_PORT" "$STATE/known_hosts"
+  # Fifty handshakes through one bastion on two cores outlast ansible's default 10 s.
+  printf 'ansible_ssh_timeout=60\n'
   printf "ansible_ssh_common_args='-o ProxyCommand=\"%s\" -o UserKnownHostsFile=%s -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -i %s'\n" \
     "$proxy" "$STATE/known_hosts" "$KEY"
 } | write_state hosts.ini
@@ -347,5 +353,7 @@ proxy="ssh -W %h:%p -q -p $BASTION_PORT -i $KEY -o IdentitiesOnly=yes -o BatchMo
   fi
 } | write_state env.sh
 
-log "testbed '$TESTBED_NAME' is up in $((SECONDS - started_at))s: bastion 127.0.0.1:$BASTION_PORT, VMs ${VM_IPS[*]}"
+shown="${VM_IPS[*]:0:5}"
+((VMS > 5)) && shown+=" ..."
+log "testbed '$TESTBED_NAME' is up in $((SECONDS - started_at))s: bastion 127.0.0.1:$BASTION_PORT, $VMS VM(s) $shown"
 log "state: $STATE (source env.sh; ssh -F $STATE/ssh_config vm1)"
