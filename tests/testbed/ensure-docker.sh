@@ -89,12 +89,16 @@ start_dockerd() {
   log "dockerd is up (pid $pid, storage driver $driver)"
 }
 
+# A dockerd that is still starting (or still shutting down) gets the same bounded time; once it
+# has exited, start a new one.
 if dockerd_running; then
-  # Started by someone else and still starting up: give it the same bounded time.
-  log "dockerd (pid $(cat /var/run/docker.pid)) is running but not answering yet; waiting"
-  wait_until "$DOCKERD_START_TIMEOUT" "the running dockerd to answer 'docker info'" docker info ||
-    die "dockerd pid $(cat /var/run/docker.pid) runs but 'docker info' fails" "see $DOCKERD_LOG, or stop that dockerd and rerun this script"
-  exit 0
+  pid="$(cat /var/run/docker.pid)"
+  log "dockerd (pid $pid) is running but not answering yet; waiting"
+  answering_or_gone() { docker info >/dev/null 2>&1 || ! kill -0 "$pid" 2>/dev/null; }
+  wait_until "$DOCKERD_START_TIMEOUT" "dockerd pid $pid to answer 'docker info' or exit" answering_or_gone ||
+    die "dockerd pid $pid runs but 'docker info' fails" "see $DOCKERD_LOG, or stop that dockerd and rerun this script"
+  docker info >/dev/null 2>&1 && exit 0
+  log "dockerd pid $pid has exited; starting a new one"
 fi
 
 # A storage driver chosen before (e.g. vfs after an overlay2 failure) must be kept: the images
