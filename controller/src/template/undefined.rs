@@ -1,0 +1,166 @@
+//! Naming the undefined variable behind an error, and telling apart the one kind of undefined
+//! access Ansible tolerates.
+//!
+//! minijinja (in debug mode) describes the expression that produced an undefined value as
+//! "`result.foo` is undefined"; we turn that into Ansible's wording. Errors raised without that
+//! description (e.g. by a filter) fall back to checking which variables the template references
+//! are missing from the vars.
+//!
+//! Ansible's undefined is strict except that attribute access on it is chainable
+//! (`a.b.c | default(1)` and `a.b is defined` work when `a` is missing). minijinja has no such
+//! mode, so [`is_chained_access`] recognises that one failure; the templar then evaluates once
+//! more in an environment with chainable undefined (see `mod.rs`).
+
+use minijinja::value::ValueKind;
+use minijinja::{Environment, ErrorKind, Value};
+use std::collections::HashSet;
+
+/// The expression minijinja named as undefined, from a detail like "`x.y` is undefined".
+pub fn undefined_name(err: &minijinja::Error) -> Option<String> {
+    let detail = err.detail()?;
+    let end = detail.find("` is undefined")?;
+    let start = detail[..end].rfind('`')? + 1;
+    Some(detail[start..end].to_string())
+}
+
+/// Whether the error is attribute/item access on an undefined value (`a.b` with `a` undefined),
+/// as opposed to printing, testing the truth of or iterating an undefined value.
+pub fn is_chained_access(err: &minijinja::Error, source: &str) -> bool {
+    if err.kind() != ErrorKind::UndefinedError {
+        return false;
+    }
+    let (Some(name), Some(range)) = (undefined_name(err), err.range()) else {
+        return false;
+    };
+    let Some(text) = source.get(range).map(str::trim) else {
+        return false;
+    };
+    if text == name {
+        return false;
+    }
+    // The reported span covers the failing access (`a.b`, or just `.x.y` for deeper chains);
+    // without its last accessor it must be the undefined expression itself.
+    match split_last_accessor(text) {
+        Some((parent, _)) if !parent.is_empty() => {
+            parent == name
+                || (name.ends_with(parent) && (parent.starts_with('.') || parent.starts_with('[')))
+        }
+        _ => false,
+    }
+}
+
+/// Splits `a.b[0].c` into (`a.b[0]`, `.c`) at the last top-level `.` or `[`.
+pub fn split_last_accessor(text: &str) -> Option<(&str, &str)> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut last = None;
+    for (i, c) in text.char_indices() {
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '[' => {
+                if depth == 0 {
+                    last = Some(i);
+                }
+                depth += 1;
+            }
+            ']' | ')' => depth = depth.saturating_sub(1),
+            '(' => depth += 1,
+            '.' if depth == 0 => last = Some(i),
+            _ => {}
+        }
+    }
+    last.map(|i| text.split_at(i))
+}
+
+/// Ansible's explanation for a missing attribute or item, e.g.
+/// `'dict object' has no attribute 'foo'`, found by evaluating the parent expression.
+pub fn explain_missing(name: &str, env: &Environment<'static>, ctx: &Value) -> Option<String> {
+    let (parent, accessor) = split_last_accessor(name)?;
+    if parent.is_empty() {
+        return None;
+    }
+    let key = match accessor.strip_prefix('.') {
+        Some(attr) => attr.to_string(),
+        None => accessor
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .trim_matches(|c| c == '\'' || c == '"')
+            .to_string(),
+    };
+    let parent_value = env.compile_expression(parent).ok()?.eval(ctx.clone()).ok()?;
+    Some(match parent_value.kind() {
+        ValueKind::Map => format!("'dict object' has no attribute '{key}'"),
+        ValueKind::Seq => format!("list object has no element {key}"),
+        ValueKind::String => format!("'str object' has no attribute '{key}'"),
+        ValueKind::None => format!("'None' has no attribute '{key}'"),
+        ValueKind::Undefined => return None,
+        kind => format!("'{kind}' has no attribute '{key}'"),
+    })
+}
+
+/// The first referenced variable path (from `undeclared_variables(true)`, e.g. `a.b.c`) that
+/// the context cannot resolve, named down to the missing segment (`a.b`).
+pub fn find_missing(
+    referenced: HashSet<String>,
+    ctx: &Value,
+    env: &Environment<'static>,
+) -> Option<String> {
+    let globals: HashSet<&str> = env.globals().map(|(name, _)| name).collect();
+    let mut names: Vec<String> = referenced.into_iter().collect();
+    names.sort();
+    for name in names {
+        let mut segments = name.split('.');
+        let first = segments.next()?;
+        if globals.contains(first) {
+            continue;
+        }
+        let mut current = match ctx.get_attr(first) {
+            Ok(v) if !v.is_undefined() => v,
+            _ => return Some(first.to_string()),
+        };
+        let mut path = first.to_string();
+        for segment in segments {
+            if current.kind() != ValueKind::Map {
+                break;
+            }
+            path.push('.');
+            path.push_str(segment);
+            match current.get_attr(segment) {
+                Ok(v) if !v.is_undefined() => current = v,
+                _ => return Some(path),
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_last_accessor() {
+        assert_eq!(split_last_accessor("a.b.c"), Some(("a.b", ".c")));
+        assert_eq!(split_last_accessor("a['x.y']"), Some(("a", "['x.y']")));
+        assert_eq!(split_last_accessor("a[0].b"), Some(("a[0]", ".b")));
+        assert_eq!(split_last_accessor("f(a.b)"), None);
+        assert_eq!(split_last_accessor("plain"), None);
+    }
+
+    #[test]
+    fn names_undefined_from_minijinja_detail() {
+        let err = minijinja::Error::new(ErrorKind::UndefinedError, "`result.foo` is undefined");
+        assert_eq!(undefined_name(&err).as_deref(), Some("result.foo"));
+        let err = minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            "tried to use + operator (`x` is undefined)",
+        );
+        assert_eq!(undefined_name(&err).as_deref(), Some("x"));
+    }
+}
