@@ -1,13 +1,13 @@
 //! Builds the minijinja environments the templar uses: Ansible's syntax settings, the
 //! strict-printing formatter, and every filter, test, global and Python method.
 
-use super::{filters, globals, jinja_tests, native, pycompat};
+use super::{filters, globals, jinja_tests, native, pycompat, undefined};
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{Environment, UndefinedBehavior};
 
-pub fn build(undefined: UndefinedBehavior) -> Environment<'static> {
+pub fn build(behavior: UndefinedBehavior) -> Environment<'static> {
     let mut env = Environment::new();
-    env.set_undefined_behavior(undefined);
+    env.set_undefined_behavior(behavior);
     // Debug mode makes undefined values remember the expression that produced them, which is
     // how errors name the missing variable. Its cost is paid only when an error is built.
     env.set_debug(true);
@@ -32,5 +32,8 @@ pub fn build(undefined: UndefinedBehavior) -> Environment<'static> {
     filters::register(&mut env);
     jinja_tests::register(&mut env);
     globals::register(&mut env);
+    if behavior == UndefinedBehavior::Chainable {
+        undefined::register_chain_consumers(&mut env);
+    }
     env
 }

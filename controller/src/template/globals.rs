@@ -73,7 +73,12 @@ fn query(state: &State, name: String, terms: Rest<Value>, kwargs: Kwargs) -> Res
     Ok(Value::from(results))
 }
 
-fn run_lookup(state: &State, name: &str, terms: &[Value], kwargs: &Kwargs) -> Result<Vec<Value>, Error> {
+fn run_lookup(
+    state: &State,
+    name: &str,
+    terms: &[Value],
+    kwargs: &Kwargs,
+) -> Result<Vec<Value>, Error> {
     let name = name.strip_prefix("ansible.builtin.").unwrap_or(name);
     // Terms may be given as a list (`lookup('file', files)`); flatten one level.
     let mut flat = Vec::new();
@@ -84,7 +89,9 @@ fn run_lookup(state: &State, name: &str, terms: &[Value], kwargs: &Kwargs) -> Re
             flat.push(term.clone());
         }
     }
-    let errors = kwargs.get::<Option<String>>("errors")?.unwrap_or_else(|| "strict".into());
+    let errors = kwargs
+        .get::<Option<String>>("errors")?
+        .unwrap_or_else(|| "strict".into());
     let result = match name {
         "env" => env_lookup(&flat, kwargs),
         "file" => file_lookup(state, &flat, kwargs),
@@ -134,8 +141,12 @@ fn file_lookup(state: &State, terms: &[Value], kwargs: &Kwargs) -> Result<Vec<Va
                 }
             ))
         })?;
-        let mut text = std::fs::read_to_string(&path)
-            .map_err(|e| invalid(format!("lookup('file'): cannot read {}: {e}", path.display())))?;
+        let mut text = std::fs::read_to_string(&path).map_err(|e| {
+            invalid(format!(
+                "lookup('file'): cannot read {}: {e}",
+                path.display()
+            ))
+        })?;
         if rstrip {
             text.truncate(text.trim_end().len());
         }
@@ -152,7 +163,10 @@ fn file_lookup(state: &State, terms: &[Value], kwargs: &Kwargs) -> Result<Vec<Va
 fn search_dirs(state: &State) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     for var in ["role_path", "playbook_dir"] {
-        if let Some(dir) = state.lookup(var).and_then(|v| v.as_str().map(PathBuf::from)) {
+        if let Some(dir) = state
+            .lookup(var)
+            .and_then(|v| v.as_str().map(PathBuf::from))
+        {
             dirs.push(dir.join("files"));
             dirs.push(dir);
         }
@@ -193,7 +207,11 @@ fn dict(args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
     match args.as_slice() {
         [] => {}
         [source] => pairs.extend(pairs_of(source)?),
-        _ => return Err(invalid("dict: expected at most 1 positional argument".into())),
+        _ => {
+            return Err(invalid(
+                "dict: expected at most 1 positional argument".into(),
+            ))
+        }
     }
     for key in kwargs.args() {
         pairs.push((Value::from(key), kwargs.get::<Value>(key)?));
@@ -215,7 +233,9 @@ pub fn pairs_of(source: &Value) -> Result<Vec<(Value, Value)>, Error> {
             for item in source.try_iter()? {
                 let parts: Vec<Value> = item.try_iter().map(|i| i.collect()).unwrap_or_default();
                 match (item.kind(), parts.as_slice()) {
-                    (ValueKind::Seq | ValueKind::Iterable, [k, v]) => pairs.push((k.clone(), v.clone())),
+                    (ValueKind::Seq | ValueKind::Iterable, [k, v]) => {
+                        pairs.push((k.clone(), v.clone()))
+                    }
                     _ => {
                         return Err(invalid(format!(
                             "dict: expected pairs of [key, value], got {item}"

@@ -138,9 +138,11 @@ fn truthy(v: &Value, kwargs: Kwargs) -> Result<bool, Error> {
     let convert = kwargs.get::<Option<bool>>("convert_bool")?.unwrap_or(false);
     kwargs.assert_all_used()?;
     let v = defined(v)?;
-    Ok(if convert && matches!(v.kind(), ValueKind::String | ValueKind::Number) {
-        to_bool(v)
-    } else {
-        v.is_true()
-    })
+    Ok(
+        if convert && matches!(v.kind(), ValueKind::String | ValueKind::Number) {
+            to_bool(v)
+        } else {
+            v.is_true()
+        },
+    )
 }

@@ -180,9 +180,10 @@ impl Templar {
             Ok(out) => Ok(out),
             Err(err) if undefined::is_chained_access(&err, template) => {
                 let chained: &Environment<'_> = &self.chained;
-                match chained.render_str(template, ctx.clone()) {
-                    Ok(out) => Ok(out),
-                    Err(again) => Err(self.pick_error(&err, &again, source, ctx)),
+                match undefined::with_consumption(|| chained.render_str(template, ctx.clone())) {
+                    (Ok(out), true) => Ok(out),
+                    (Ok(_), false) => Err(self.convert(&err, source, ctx)),
+                    (Err(again), _) => Err(self.pick_error(&err, &again, source, ctx)),
                 }
             }
             Err(err) => Err(self.convert(&err, source, ctx)),
@@ -200,12 +201,15 @@ impl Templar {
             Ok(value) => value,
             Err(err) if undefined::is_chained_access(&err, expr) => {
                 let chained: &Environment<'_> = &self.chained;
-                match chained
-                    .compile_expression(expr)
-                    .and_then(|c| c.eval(ctx.clone()))
-                {
-                    Ok(value) => value,
-                    Err(again) => return Err(self.pick_error(&err, &again, source, ctx)),
+                let eval = || {
+                    chained
+                        .compile_expression(expr)
+                        .and_then(|c| c.eval(ctx.clone()))
+                };
+                match undefined::with_consumption(eval) {
+                    (Ok(value), true) => value,
+                    (Ok(_), false) => return Err(self.convert(&err, source, ctx)),
+                    (Err(again), _) => return Err(self.pick_error(&err, &again, source, ctx)),
                 }
             }
             Err(err) => return Err(self.convert(&err, source, ctx)),
@@ -242,13 +246,22 @@ impl Templar {
         }
     }
 
-    fn to_json(&self, value: &Value, source: Source<'_>, ctx: &Value) -> Result<Json, TemplateError> {
+    fn to_json(
+        &self,
+        value: &Value,
+        source: Source<'_>,
+        ctx: &Value,
+    ) -> Result<Json, TemplateError> {
         native::to_json(value).map_err(|e| self.convert(&e, source, ctx))
     }
 
     /// Turns `"{{ expr }}"` into `expr`; a condition with other embedded markup is rendered
     /// first (as older Ansible did) and its output evaluated.
-    fn normalize_expr<'a>(&self, expr: &'a str, ctx: &Value) -> Result<Cow<'a, str>, TemplateError> {
+    fn normalize_expr<'a>(
+        &self,
+        expr: &'a str,
+        ctx: &Value,
+    ) -> Result<Cow<'a, str>, TemplateError> {
         let trimmed = expr.trim();
         if let Some(inner) = single_expression(self.env(), trimmed) {
             return Ok(Cow::Borrowed(inner));

@@ -134,10 +134,7 @@ mod tests {
     fn undefined_is_refused_even_nested() {
         let v = Value::from(vec![Value::from(1), Value::UNDEFINED]);
         assert!(first_undefined(&v).is_some());
-        assert_eq!(
-            to_json(&v).unwrap_err().kind(),
-            ErrorKind::UndefinedError
-        );
+        assert_eq!(to_json(&v).unwrap_err().kind(), ErrorKind::UndefinedError);
         assert!(first_undefined(&Value::from(vec![1, 2])).is_none());
     }
 

@@ -44,7 +44,11 @@ fn string_method(state: &mut State, s: &str, method: &str, args: &[Value]) -> Re
             let candidates: Vec<String> = match affix.kind() {
                 ValueKind::String => vec![affix.to_string()],
                 ValueKind::Seq => affix.try_iter()?.map(|v| v.to_string()).collect(),
-                _ => return Err(invalid(format!("{method} arg must be str or a tuple of str"))),
+                _ => {
+                    return Err(invalid(format!(
+                        "{method} arg must be str or a tuple of str"
+                    )))
+                }
             };
             let hit = candidates.iter().any(|c| {
                 if method == "startswith" {
@@ -107,8 +111,12 @@ fn string_method(state: &mut State, s: &str, method: &str, args: &[Value]) -> Re
         "isalpha" => Value::from(!s.is_empty() && s.chars().all(char::is_alphabetic)),
         "isalnum" => Value::from(!s.is_empty() && s.chars().all(char::is_alphanumeric)),
         "isspace" => Value::from(!s.is_empty() && s.chars().all(char::is_whitespace)),
-        "islower" => Value::from(s.chars().any(char::is_lowercase) && !s.chars().any(char::is_uppercase)),
-        "isupper" => Value::from(s.chars().any(char::is_uppercase) && !s.chars().any(char::is_lowercase)),
+        "islower" => {
+            Value::from(s.chars().any(char::is_lowercase) && !s.chars().any(char::is_uppercase))
+        }
+        "isupper" => {
+            Value::from(s.chars().any(char::is_uppercase) && !s.chars().any(char::is_lowercase))
+        }
         "zfill" => {
             let (width,): (usize,) = from_args(args)?;
             let len = s.chars().count();
@@ -130,7 +138,12 @@ fn string_method(state: &mut State, s: &str, method: &str, args: &[Value]) -> Re
 
 /// Python's `str.split` / `str.rsplit`: no separator splits on whitespace runs and drops
 /// empty parts; an explicit separator keeps them.
-fn split(s: &str, sep: Option<Value>, maxsplit: Option<i64>, from_right: bool) -> Result<Value, Error> {
+fn split(
+    s: &str,
+    sep: Option<Value>,
+    maxsplit: Option<i64>,
+    from_right: bool,
+) -> Result<Value, Error> {
     let sep = match sep {
         Some(v) if v.is_none() => None,
         Some(v) => Some(v.to_string()),
@@ -149,7 +162,9 @@ fn split(s: &str, sep: Option<Value>, maxsplit: Option<i64>, from_right: bool) -
         (None, None) => s.split_whitespace().map(String::from).collect(),
         (None, Some(n)) => split_whitespace_limited(s, n, from_right),
     };
-    Ok(Value::from(parts.into_iter().map(Value::from).collect::<Vec<_>>()))
+    Ok(Value::from(
+        parts.into_iter().map(Value::from).collect::<Vec<_>>(),
+    ))
 }
 
 fn split_whitespace_limited(s: &str, n: usize, from_right: bool) -> Vec<String> {
@@ -214,7 +229,9 @@ fn python_format(template: &str, args: &[Value]) -> Result<String, Error> {
                 } else if let Ok(i) = field.parse::<usize>() {
                     positional.get(i).cloned()
                 } else {
-                    kwargs.and_then(|k| k.get_attr(&field).ok()).filter(|v| !v.is_undefined())
+                    kwargs
+                        .and_then(|k| k.get_attr(&field).ok())
+                        .filter(|v| !v.is_undefined())
                 };
                 match value {
                     Some(v) => out.push_str(&v.to_string()),

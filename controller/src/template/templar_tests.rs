@@ -67,7 +67,10 @@ fn templar_is_send_and_sync() {
 #[test]
 fn renders_strings_with_python_reprs() {
     assert_eq!(render("{{ name }}:{{ port }}"), "web:8080");
-    assert_eq!(render("{{ enabled }} {{ nothing }} {{ not enabled }}"), "True None False");
+    assert_eq!(
+        render("{{ enabled }} {{ nothing }} {{ not enabled }}"),
+        "True None False"
+    );
     assert_eq!(render("{{ tags }}"), "['a', 'b']");
     assert_eq!(render("x={{ cfg.nested }}"), "x={'deep': 1}");
     assert_eq!(render("no markup"), "no markup");
@@ -110,7 +113,10 @@ fn render_value_walks_lists_maps_and_keys() {
     let input = json!({"name": "{{ name }}", "ports": ["{{ port }}", 22], "n": 1,
                        "{{ name }}_key": {"deep": "{{ tags | length }}"}});
     let out = t().render_value(&input, &vars()).unwrap();
-    assert_eq!(out, json!({"name": "web", "ports": [8080, 22], "n": 1, "web_key": {"deep": 2}}));
+    assert_eq!(
+        out,
+        json!({"name": "web", "ports": [8080, 22], "n": 1, "web_key": {"deep": 2}})
+    );
 }
 
 #[test]
@@ -144,7 +150,10 @@ fn eval_bool_conditions() {
 
 #[test]
 fn eval_expr_returns_native() {
-    assert_eq!(eval("users | map(attribute='name') | list"), json!(["ann", "bob"]));
+    assert_eq!(
+        eval("users | map(attribute='name') | list"),
+        json!(["ann", "bob"])
+    );
     assert_eq!(eval("{{ cfg.tag }}"), json!("1.25"));
     assert_eq!(eval("range(3) | list"), json!([0, 1, 2]));
 }
@@ -154,39 +163,97 @@ fn eval_expr_returns_native() {
 #[test]
 fn undefined_variable_is_named() {
     let e = err("image: {{ image_tag }}");
-    assert_eq!(e.kind, TemplateErrorKind::Undefined { name: "image_tag".into() });
+    assert_eq!(
+        e.kind,
+        TemplateErrorKind::Undefined {
+            name: "image_tag".into()
+        }
+    );
     assert_eq!(e.message, "'image_tag' is undefined");
     let e = expr_err("image_tag");
     assert_eq!(e.message, "'image_tag' is undefined");
     let e = t().eval_bool("image_tag == 'x'", &vars()).unwrap_err();
-    assert_eq!(e.kind, TemplateErrorKind::Undefined { name: "image_tag".into() });
+    assert_eq!(
+        e.kind,
+        TemplateErrorKind::Undefined {
+            name: "image_tag".into()
+        }
+    );
     let e = t().eval_bool("image_tag", &vars()).unwrap_err();
-    assert_eq!(e.kind, TemplateErrorKind::Undefined { name: "image_tag".into() });
+    assert_eq!(
+        e.kind,
+        TemplateErrorKind::Undefined {
+            name: "image_tag".into()
+        }
+    );
 }
 
 #[test]
 fn undefined_attribute_is_named_as_ansible_does() {
     let e = err("{{ result.foo }}");
-    assert_eq!(e.kind, TemplateErrorKind::Undefined { name: "result.foo".into() });
-    assert_eq!(e.message, "'result.foo' is undefined: 'dict object' has no attribute 'foo'");
+    assert_eq!(
+        e.kind,
+        TemplateErrorKind::Undefined {
+            name: "result.foo".into()
+        }
+    );
+    assert_eq!(
+        e.message,
+        "'result.foo' is undefined: 'dict object' has no attribute 'foo'"
+    );
     let e = err("{{ tags[5] }}");
-    assert_eq!(e.message, "'tags[5]' is undefined: list object has no element 5");
+    assert_eq!(
+        e.message,
+        "'tags[5]' is undefined: list object has no element 5"
+    );
     let e = err("{{ result['nope'] | upper }}");
-    assert_eq!(e.kind, TemplateErrorKind::Undefined { name: "result['nope']".into() });
+    assert_eq!(
+        e.kind,
+        TemplateErrorKind::Undefined {
+            name: "result['nope']".into()
+        }
+    );
     let e = err("{{ cfg.nested.missing.deeper }}");
-    assert_eq!(e.kind, TemplateErrorKind::Undefined { name: "cfg.nested.missing".into() });
+    assert_eq!(
+        e.kind,
+        TemplateErrorKind::Undefined {
+            name: "cfg.nested.missing".into()
+        }
+    );
 }
 
 #[test]
 fn undefined_is_strict_for_truth_iteration_and_nesting() {
-    assert!(matches!(err("{% if missing %}x{% endif %}").kind, TemplateErrorKind::Undefined { .. }));
-    assert!(matches!(err("{% for x in missing %}{% endfor %}").kind, TemplateErrorKind::Undefined { .. }));
+    assert!(matches!(
+        err("{% if missing %}x{% endif %}").kind,
+        TemplateErrorKind::Undefined { .. }
+    ));
+    assert!(matches!(
+        err("{% for x in missing %}{% endfor %}").kind,
+        TemplateErrorKind::Undefined { .. }
+    ));
     let e = err("{{ [1, missing] }}");
-    assert_eq!(e.kind, TemplateErrorKind::Undefined { name: "missing".into() });
+    assert_eq!(
+        e.kind,
+        TemplateErrorKind::Undefined {
+            name: "missing".into()
+        }
+    );
     let e = expr_err("[1, missing]");
-    assert_eq!(e.kind, TemplateErrorKind::Undefined { name: "missing".into() });
-    assert!(matches!(err("{{ missing | upper }}").kind, TemplateErrorKind::Undefined { .. }));
-    assert!(matches!(err("{{ missing | to_json }}").kind, TemplateErrorKind::Undefined { .. }));
+    assert_eq!(
+        e.kind,
+        TemplateErrorKind::Undefined {
+            name: "missing".into()
+        }
+    );
+    assert!(matches!(
+        err("{{ missing | upper }}").kind,
+        TemplateErrorKind::Undefined { .. }
+    ));
+    assert!(matches!(
+        err("{{ missing | to_json }}").kind,
+        TemplateErrorKind::Undefined { .. }
+    ));
 }
 
 #[test]
@@ -201,8 +268,26 @@ fn undefined_is_tolerated_where_ansible_tolerates_it() {
     assert!(truth("cfg.nope.x is undefined"));
     assert!(!truth("missing is none"));
     assert!(truth("nothing is none"));
+    // Chaining is only forgiven when the undefined value reaches default/defined.
+    let e = err("{% if missing.attr %}x{% endif %}");
+    assert_eq!(
+        e.kind,
+        TemplateErrorKind::Undefined {
+            name: "missing".into()
+        }
+    );
+    let e = t().eval_bool("not cfg.nope.x", &vars()).unwrap_err();
+    assert_eq!(
+        e.kind,
+        TemplateErrorKind::Undefined {
+            name: "cfg.nope".into()
+        }
+    );
     // But the rest of such a template stays strict.
-    assert!(matches!(err("{{ missing.a | default(1) }}{{ other }}").kind, TemplateErrorKind::Undefined { .. }));
+    assert!(matches!(
+        err("{{ missing.a | default(1) }}{{ other }}").kind,
+        TemplateErrorKind::Undefined { .. }
+    ));
 }
 
 #[test]
@@ -216,9 +301,18 @@ fn default_with_boolean_covers_falsy() {
 fn mandatory_filter() {
     assert_eq!(render("{{ name | mandatory }}"), "web");
     let e = err("{{ release_id | mandatory }}");
-    assert_eq!(e.kind, TemplateErrorKind::Undefined { name: "release_id".into() });
+    assert_eq!(
+        e.kind,
+        TemplateErrorKind::Undefined {
+            name: "release_id".into()
+        }
+    );
     let e = err("{{ release_id | mandatory('set release_id with -e') }}");
-    assert!(e.message.contains("set release_id with -e"), "{}", e.message);
+    assert!(
+        e.message.contains("set release_id with -e"),
+        "{}",
+        e.message
+    );
 }
 
 // ---- syntax ----
@@ -267,16 +361,46 @@ fn bool_int_float_string() {
 
 #[test]
 fn json_and_yaml_filters() {
-    assert_eq!(render("{{ cfg | to_json }}"), r#"{"image": "nginx", "tag": "1.25", "nested": {"deep": 1}}"#);
-    assert_eq!(render("{{ {'b': 1, 'a': [1]} | to_nice_json }}"), "{\n    \"a\": [\n        1\n    ],\n    \"b\": 1\n}");
-    assert_eq!(render("{{ {'b': 1, 'a': true} | to_json(sort_keys=true) }}"), r#"{"a": true, "b": 1}"#);
-    assert_eq!(eval("'{\"a\": [1, null]}' | from_json"), json!({"a": [1, null]}));
-    assert_eq!(render("{{ {'b': 'yes', 'a': [1, 2]} | to_yaml }}"), "a: [1, 2]\nb: 'yes'\n");
-    assert_eq!(render("{{ {'b': 'x', 'a': 1} | to_yaml }}"), "{a: 1, b: x}\n");
-    assert_eq!(render("{{ {'k': [{'x': 1}]} | to_nice_yaml }}"), "k:\n-   x: 1\n");
-    assert_eq!(render("{{ {'k': [{'x': 1}]} | to_nice_yaml(indent=2) }}"), "k:\n- x: 1\n");
-    assert_eq!(eval("'a: yes\\nb: [1, 2]' | from_yaml"), json!({"a": true, "b": [1, 2]}));
-    assert_eq!(eval("'a: 1\\n---\\nb: 2\\n' | from_yaml_all"), json!([{"a": 1}, {"b": 2}]));
+    assert_eq!(
+        render("{{ cfg | to_json }}"),
+        r#"{"image": "nginx", "tag": "1.25", "nested": {"deep": 1}}"#
+    );
+    assert_eq!(
+        render("{{ {'b': 1, 'a': [1]} | to_nice_json }}"),
+        "{\n    \"a\": [\n        1\n    ],\n    \"b\": 1\n}"
+    );
+    assert_eq!(
+        render("{{ {'b': 1, 'a': true} | to_json(sort_keys=true) }}"),
+        r#"{"a": true, "b": 1}"#
+    );
+    assert_eq!(
+        eval("'{\"a\": [1, null]}' | from_json"),
+        json!({"a": [1, null]})
+    );
+    assert_eq!(
+        render("{{ {'b': 'yes', 'a': [1, 2]} | to_yaml }}"),
+        "a: [1, 2]\nb: 'yes'\n"
+    );
+    assert_eq!(
+        render("{{ {'b': 'x', 'a': 1} | to_yaml }}"),
+        "{a: 1, b: x}\n"
+    );
+    assert_eq!(
+        render("{{ {'k': [{'x': 1}]} | to_nice_yaml }}"),
+        "k:\n-   x: 1\n"
+    );
+    assert_eq!(
+        render("{{ {'k': [{'x': 1}]} | to_nice_yaml(indent=2) }}"),
+        "k:\n- x: 1\n"
+    );
+    assert_eq!(
+        eval("'a: yes\\nb: [1, 2]' | from_yaml"),
+        json!({"a": true, "b": [1, 2]})
+    );
+    assert_eq!(
+        eval("'a: 1\\n---\\nb: 2\\n' | from_yaml_all"),
+        json!([{"a": 1}, {"b": 2}])
+    );
     let e = expr_err("'{' | from_json");
     assert!(e.message.contains("from_json"), "{}", e.message);
     // Round trip through YAML.
@@ -291,10 +415,22 @@ fn json_and_yaml_filters() {
 fn base64_hash_quote_paths() {
     assert_eq!(render("{{ 'hello' | b64encode }}"), "aGVsbG8=");
     assert_eq!(render("{{ 'aGVsbG8=' | b64decode }}"), "hello");
-    assert_eq!(render("{{ 'abc' | hash('sha1') }}"), "a9993e364706816aba3e25717850c26c9cd0d89d");
-    assert_eq!(render("{{ 'abc' | checksum }}"), "a9993e364706816aba3e25717850c26c9cd0d89d");
-    assert_eq!(render("{{ 'abc' | hash('md5') }}"), "900150983cd24fb0d6963f7d28e17f72");
-    assert_eq!(render("{{ 'abc' | md5 }}"), "900150983cd24fb0d6963f7d28e17f72");
+    assert_eq!(
+        render("{{ 'abc' | hash('sha1') }}"),
+        "a9993e364706816aba3e25717850c26c9cd0d89d"
+    );
+    assert_eq!(
+        render("{{ 'abc' | checksum }}"),
+        "a9993e364706816aba3e25717850c26c9cd0d89d"
+    );
+    assert_eq!(
+        render("{{ 'abc' | hash('md5') }}"),
+        "900150983cd24fb0d6963f7d28e17f72"
+    );
+    assert_eq!(
+        render("{{ 'abc' | md5 }}"),
+        "900150983cd24fb0d6963f7d28e17f72"
+    );
     assert_eq!(render("{{ \"it's\" | quote }}"), "'it'\"'\"'s'");
     assert_eq!(render("echo {{ name | quote }}"), "echo web");
     assert_eq!(render("{{ '/etc/app/x.conf' | basename }}"), "x.conf");
@@ -305,17 +441,44 @@ fn base64_hash_quote_paths() {
 
 #[test]
 fn regex_filters() {
-    assert_eq!(render("{{ 'ansible' | regex_replace('^a.*i(.*)$', 'a\\\\1') }}"), "able");
-    assert_eq!(render("{{ 'foo=1 bar=2' | regex_replace('(?P<k>\\\\w+)=(\\\\d)', '\\\\g<k>:\\\\2') }}"), "foo:1 bar:2");
-    assert_eq!(render("{{ 'ABC' | regex_replace('b', 'x', ignorecase=true) }}"), "AxC");
-    assert_eq!(render("{{ 'aaa' | regex_replace('a', 'b', count=2) }}"), "bba");
-    assert_eq!(render("{{ 'cost $5' | regex_replace('\\\\$(\\\\d)', '\\\\1 dollars') }}"), "cost 5 dollars");
-    assert_eq!(eval("'server1.example' | regex_search('server([0-9]+)')"), json!("server1"));
-    assert_eq!(eval("'server1.example' | regex_search('server([0-9]+)', '\\\\1')"), json!(["1"]));
-    assert_eq!(eval("'ab' | regex_search('(?P<x>b)', '\\\\g<x>')"), json!(["b"]));
+    assert_eq!(
+        render("{{ 'ansible' | regex_replace('^a.*i(.*)$', 'a\\\\1') }}"),
+        "able"
+    );
+    assert_eq!(
+        render("{{ 'foo=1 bar=2' | regex_replace('(?P<k>\\\\w+)=(\\\\d)', '\\\\g<k>:\\\\2') }}"),
+        "foo:1 bar:2"
+    );
+    assert_eq!(
+        render("{{ 'ABC' | regex_replace('b', 'x', ignorecase=true) }}"),
+        "AxC"
+    );
+    assert_eq!(
+        render("{{ 'aaa' | regex_replace('a', 'b', count=2) }}"),
+        "bba"
+    );
+    assert_eq!(
+        render("{{ 'cost $5' | regex_replace('\\\\$(\\\\d)', '\\\\1 dollars') }}"),
+        "cost 5 dollars"
+    );
+    assert_eq!(
+        eval("'server1.example' | regex_search('server([0-9]+)')"),
+        json!("server1")
+    );
+    assert_eq!(
+        eval("'server1.example' | regex_search('server([0-9]+)', '\\\\1')"),
+        json!(["1"])
+    );
+    assert_eq!(
+        eval("'ab' | regex_search('(?P<x>b)', '\\\\g<x>')"),
+        json!(["b"])
+    );
     assert_eq!(eval("'nothing' | regex_search('\\\\d+')"), json!(null));
     assert_eq!(eval("'a1 b2' | regex_findall('\\\\d')"), json!(["1", "2"]));
-    assert_eq!(eval("'a1 b2' | regex_findall('(\\\\w)(\\\\d)')"), json!([["a", "1"], ["b", "2"]]));
+    assert_eq!(
+        eval("'a1 b2' | regex_findall('(\\\\w)(\\\\d)')"),
+        json!([["a", "1"], ["b", "2"]])
+    );
     assert_eq!(eval("'a.b' | regex_escape"), json!("a\\.b"));
     let e = err("{{ 'x' | regex_search('(') }}");
     assert!(e.message.contains("regex_search"), "{}", e.message);
@@ -323,14 +486,25 @@ fn regex_filters() {
 
 #[test]
 fn combine_and_dict_filters() {
-    assert_eq!(eval("{'a': 1, 'n': {'x': 1}} | combine({'b': 2, 'n': {'y': 2}})"), json!({"a": 1, "n": {"y": 2}, "b": 2}));
+    assert_eq!(
+        eval("{'a': 1, 'n': {'x': 1}} | combine({'b': 2, 'n': {'y': 2}})"),
+        json!({"a": 1, "n": {"y": 2}, "b": 2})
+    );
     assert_eq!(
         eval("{'a': 1, 'n': {'x': 1}} | combine({'n': {'y': 2}}, recursive=true)"),
         json!({"a": 1, "n": {"x": 1, "y": 2}})
     );
-    assert_eq!(eval("{'l': [1]} | combine({'l': [2]}, list_merge='append')"), json!({"l": [1, 2]}));
-    assert_eq!(eval("{} | combine([{'a': 1}, {'b': 2}])"), json!({"a": 1, "b": 2}));
-    assert!(expr_err("{} | combine({'a': 1}, list_merge='bogus')").message.contains("list_merge"));
+    assert_eq!(
+        eval("{'l': [1]} | combine({'l': [2]}, list_merge='append')"),
+        json!({"l": [1, 2]})
+    );
+    assert_eq!(
+        eval("{} | combine([{'a': 1}, {'b': 2}])"),
+        json!({"a": 1, "b": 2})
+    );
+    assert!(expr_err("{} | combine({'a': 1}, list_merge='bogus')")
+        .message
+        .contains("list_merge"));
     assert_eq!(
         eval("{'a': 1} | dict2items"),
         json!([{"key": "a", "value": 1}])
@@ -339,20 +513,44 @@ fn combine_and_dict_filters() {
         eval("{'a': 1} | dict2items(key_name='k', value_name='v')"),
         json!([{"k": "a", "v": 1}])
     );
-    assert_eq!(eval("[{'key': 'a', 'value': 1}] | items2dict"), json!({"a": 1}));
-    assert_eq!(eval("[{'n': 'a', 'v': 1}] | items2dict(key_name='n', value_name='v')"), json!({"a": 1}));
-    assert_eq!(eval("['a', 'b'] | zip([1, 2]) | dict"), json!({"a": 1, "b": 2}));
-    assert_eq!(eval("dict(['a', 'b'] | zip([1, 2]))"), json!({"a": 1, "b": 2}));
+    assert_eq!(
+        eval("[{'key': 'a', 'value': 1}] | items2dict"),
+        json!({"a": 1})
+    );
+    assert_eq!(
+        eval("[{'n': 'a', 'v': 1}] | items2dict(key_name='n', value_name='v')"),
+        json!({"a": 1})
+    );
+    assert_eq!(
+        eval("['a', 'b'] | zip([1, 2]) | dict"),
+        json!({"a": 1, "b": 2})
+    );
+    assert_eq!(
+        eval("dict(['a', 'b'] | zip([1, 2]))"),
+        json!({"a": 1, "b": 2})
+    );
     assert_eq!(eval("dict(x=1)"), json!({"x": 1}));
 }
 
 #[test]
 fn list_filters() {
-    assert_eq!(eval("[1, [2, [3, none]], 'None'] | flatten"), json!([1, 2, 3]));
+    assert_eq!(
+        eval("[1, [2, [3, none]], 'None'] | flatten"),
+        json!([1, 2, 3])
+    );
     assert_eq!(eval("[1, [2, [3]]] | flatten(1)"), json!([1, 2, [3]]));
-    assert_eq!(eval("[1, 2] | product(['a', 'b'])"), json!([[1, "a"], [1, "b"], [2, "a"], [2, "b"]]));
-    assert_eq!(eval("[1, 2] | zip(['a', 'b']) | list"), json!([[1, "a"], [2, "b"]]));
-    assert_eq!(eval("[1, 2, 3] | zip_longest(['a'], fillvalue='-')"), json!([[1, "a"], [2, "-"], [3, "-"]]));
+    assert_eq!(
+        eval("[1, 2] | product(['a', 'b'])"),
+        json!([[1, "a"], [1, "b"], [2, "a"], [2, "b"]])
+    );
+    assert_eq!(
+        eval("[1, 2] | zip(['a', 'b']) | list"),
+        json!([[1, "a"], [2, "b"]])
+    );
+    assert_eq!(
+        eval("[1, 2, 3] | zip_longest(['a'], fillvalue='-')"),
+        json!([[1, "a"], [2, "-"], [3, "-"]])
+    );
     assert_eq!(eval("[1, 2, 2, 3] | unique"), json!([1, 2, 3]));
     assert_eq!(eval("[3, 1, 2] | min"), json!(1));
     assert_eq!(eval("[3, 1, 2] | max"), json!(3));
@@ -364,8 +562,14 @@ fn list_filters() {
     assert_eq!(eval("tags | last"), json!("b"));
     assert_eq!(render("{{ tags | join(',') }}"), "a,b");
     assert_eq!(render("{{ [1, true, none] | join(' ') }}"), "1 True None");
-    assert_eq!(eval("users | selectattr('admin') | map(attribute='name') | list"), json!(["ann"]));
-    assert_eq!(eval("users | rejectattr('admin') | map(attribute='uid') | list"), json!([1002]));
+    assert_eq!(
+        eval("users | selectattr('admin') | map(attribute='name') | list"),
+        json!(["ann"])
+    );
+    assert_eq!(
+        eval("users | rejectattr('admin') | map(attribute='uid') | list"),
+        json!([1002])
+    );
     assert_eq!(eval("[1, 2, 3, 4] | select('even') | list"), json!([2, 4]));
     assert_eq!(eval("[1, 2, 3, 4] | reject('even') | list"), json!([1, 3]));
     assert_eq!(eval("['1', '2'] | map('int') | list"), json!([1, 2]));
@@ -373,7 +577,10 @@ fn list_filters() {
     assert_eq!(eval("[1, 2, 3] | intersect([2, 3, 4])"), json!([2, 3]));
     assert_eq!(eval("[1, 2] | union([2, 3])"), json!([1, 2, 3]));
     assert_eq!(eval("[1, 2] | symmetric_difference([2, 3])"), json!([1, 3]));
-    assert_eq!(eval("['image', 'tag'] | map('extract', cfg) | list"), json!(["nginx", "1.25"]));
+    assert_eq!(
+        eval("['image', 'tag'] | map('extract', cfg) | list"),
+        json!(["nginx", "1.25"])
+    );
     assert_eq!(eval("'a b' | list"), json!(["a", " ", "b"]));
 }
 
@@ -386,9 +593,15 @@ fn string_filters() {
     assert_eq!(eval("' a  b ' | split"), json!(["a", "b"]));
     assert_eq!(render("{{ 'a b&c' | urlencode }}"), "a%20b%26c");
     assert_eq!(render("{{ enabled | ternary('on', 'off') }}"), "on");
-    assert_eq!(render("{{ nothing | ternary('on', 'off', 'unset') }}"), "unset");
+    assert_eq!(
+        render("{{ nothing | ternary('on', 'off', 'unset') }}"),
+        "unset"
+    );
     assert_eq!(render("{{ 'ansible.builtin.to_json' | length }}"), "23");
-    assert_eq!(render("{{ cfg | ansible.builtin.to_json }}"), render("{{ cfg | to_json }}"));
+    assert_eq!(
+        render("{{ cfg | ansible.builtin.to_json }}"),
+        render("{{ cfg | to_json }}")
+    );
 }
 
 // ---- Python methods ----
@@ -425,7 +638,10 @@ fn python_dict_and_list_methods() {
     assert_eq!(eval("cfg.get('image')"), json!("nginx"));
     assert_eq!(eval("cfg.get('nope', 'dflt')"), json!("dflt"));
     assert_eq!(eval("cfg.get('nope')"), json!(null));
-    assert_eq!(render("{% for k, v in cfg.nested.items() %}{{ k }}={{ v }}{% endfor %}"), "deep=1");
+    assert_eq!(
+        render("{% for k, v in cfg.nested.items() %}{{ k }}={{ v }}{% endfor %}"),
+        "deep=1"
+    );
     assert_eq!(eval("tags.index('b')"), json!(1));
     assert_eq!(eval("tags.count('a')"), json!(1));
 }
@@ -474,7 +690,12 @@ fn result_tests() {
     let e = t().eval_bool("name is failed", &vars()).unwrap_err();
     assert!(e.message.contains("expects a dictionary"), "{}", e.message);
     let e = t().eval_bool("nope is failed", &vars()).unwrap_err();
-    assert_eq!(e.kind, TemplateErrorKind::Undefined { name: "nope".into() });
+    assert_eq!(
+        e.kind,
+        TemplateErrorKind::Undefined {
+            name: "nope".into()
+        }
+    );
 }
 
 #[test]
@@ -497,10 +718,14 @@ fn version_tests() {
     assert!(truth("cfg.tag is version('1.2', '>=')"));
     assert!(truth("'2.0' is version('2.0')"));
     assert!(truth("'2.0' is version('2.1', 'lt')"));
-    assert!(truth("'1.0.0-rc1' is version('1.0.0', '<', version_type='semver')"));
+    assert!(truth(
+        "'1.0.0-rc1' is version('1.0.0', '<', version_type='semver')"
+    ));
     assert!(truth("'1.0' is version_compare('1.0', '==')"));
     assert!(truth("'1.0' is ansible.builtin.version('0.9', 'gt')"));
-    let e = t().eval_bool("'1' is version('2', '~')", &vars()).unwrap_err();
+    let e = t()
+        .eval_bool("'1' is version('2', '~')", &vars())
+        .unwrap_err();
     assert!(e.message.contains("invalid operator"), "{}", e.message);
 }
 
@@ -520,12 +745,19 @@ fn lookup_env_and_query() {
     let path = std::env::var("PATH").unwrap_or_default();
     assert_eq!(render("{{ lookup('env', 'PATH') }}"), path);
     assert_eq!(render("{{ lookup('env', 'PLAY_SURELY_UNSET_VAR') }}"), "");
-    assert_eq!(render("{{ lookup('env', 'PLAY_SURELY_UNSET_VAR', default='d') }}"), "d");
+    assert_eq!(
+        render("{{ lookup('env', 'PLAY_SURELY_UNSET_VAR', default='d') }}"),
+        "d"
+    );
     assert_eq!(eval("query('env', 'PATH')"), json!([path]));
     assert_eq!(eval("q('env', 'PATH') | length"), json!(1));
     assert_eq!(eval("lookup('vars', 'name')"), json!("web"));
     let e = err("{{ lookup('pipe', 'date') }}");
-    assert!(e.message.contains("'pipe' is not supported"), "{}", e.message);
+    assert!(
+        e.message.contains("'pipe' is not supported"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
@@ -535,13 +767,31 @@ fn lookup_file_searches_playbook_dir() {
     std::fs::write(dir.path().join("files/key.pub"), "ssh-ed25519 AAA\n\n").unwrap();
     let v = json!({"playbook_dir": dir.path().to_str().unwrap()});
     let tt = t();
-    assert_eq!(tt.render_str("{{ lookup('file', 'key.pub') }}", &v).unwrap(), "ssh-ed25519 AAA");
+    assert_eq!(
+        tt.render_str("{{ lookup('file', 'key.pub') }}", &v)
+            .unwrap(),
+        "ssh-ed25519 AAA"
+    );
     let abs = dir.path().join("files/key.pub");
     let abs = abs.to_str().unwrap();
-    assert_eq!(tt.eval_expr(&format!("lookup('file', '{abs}')"), &v).unwrap(), json!("ssh-ed25519 AAA"));
-    let e = tt.render_str("{{ lookup('file', 'missing.txt') }}", &v).unwrap_err();
-    assert!(e.message.contains("could not find 'missing.txt'"), "{}", e.message);
-    assert_eq!(tt.render_str("{{ lookup('file', 'missing.txt', errors='ignore') }}", &v).unwrap(), "");
+    assert_eq!(
+        tt.eval_expr(&format!("lookup('file', '{abs}')"), &v)
+            .unwrap(),
+        json!("ssh-ed25519 AAA")
+    );
+    let e = tt
+        .render_str("{{ lookup('file', 'missing.txt') }}", &v)
+        .unwrap_err();
+    assert!(
+        e.message.contains("could not find 'missing.txt'"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        tt.render_str("{{ lookup('file', 'missing.txt', errors='ignore') }}", &v)
+            .unwrap(),
+        ""
+    );
 }
 
 mod properties {

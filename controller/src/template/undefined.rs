@@ -9,11 +9,57 @@
 //! Ansible's undefined is strict except that attribute access on it is chainable
 //! (`a.b.c | default(1)` and `a.b is defined` work when `a` is missing). minijinja has no such
 //! mode, so [`is_chained_access`] recognises that one failure; the templar then evaluates once
-//! more in an environment with chainable undefined (see `mod.rs`).
+//! more in an environment with chainable undefined (see `mod.rs`). That environment is lenient
+//! about truth and iteration too, so its result is only trusted if an undefined value actually
+//! reached `default`, `is defined` and the like ([`register_chain_consumers`]); otherwise
+//! (`{% if missing.attr %}`) the strict error stands.
 
-use minijinja::value::ValueKind;
-use minijinja::{Environment, ErrorKind, Value};
+use minijinja::value::{Rest, ValueKind};
+use minijinja::{Environment, Error, ErrorKind, State, Value};
+use std::cell::Cell;
 use std::collections::HashSet;
+
+thread_local! {
+    /// Undefined values handed to `default`/`defined`/... during the current chained pass.
+    /// Rendering is synchronous, so a thread-local counter is exact.
+    static CONSUMED: Cell<usize> = const { Cell::new(0) };
+}
+
+fn consume(v: &Value) {
+    if v.is_undefined() {
+        CONSUMED.with(|c| c.set(c.get() + 1));
+    }
+}
+
+/// Runs a chained-pass evaluation and tells whether an undefined value reached a consumer.
+pub fn with_consumption<T>(f: impl FnOnce() -> T) -> (T, bool) {
+    CONSUMED.with(|c| c.set(0));
+    let result = f();
+    (result, CONSUMED.with(|c| c.get()) > 0)
+}
+
+/// Replaces the filters and tests that accept undefined values with counting wrappers (only
+/// in the chained environment).
+pub fn register_chain_consumers(env: &mut Environment<'static>) {
+    let default = |state: &State, value: &Value, args: Rest<Value>| -> Result<Value, Error> {
+        consume(value);
+        minijinja::filters::default(state, value, args)
+    };
+    env.add_filter("default", default);
+    env.add_filter("d", default);
+    env.add_test("defined", |v: &Value| {
+        consume(v);
+        !v.is_undefined()
+    });
+    env.add_test("undefined", |v: &Value| {
+        consume(v);
+        v.is_undefined()
+    });
+    env.add_test("none", |v: &Value| {
+        consume(v);
+        v.is_none()
+    });
+}
 
 /// The expression minijinja named as undefined, from a detail like "`x.y` is undefined".
 pub fn undefined_name(err: &minijinja::Error) -> Option<String> {
@@ -93,7 +139,11 @@ pub fn explain_missing(name: &str, env: &Environment<'static>, ctx: &Value) -> O
             .trim_matches(|c| c == '\'' || c == '"')
             .to_string(),
     };
-    let parent_value = env.compile_expression(parent).ok()?.eval(ctx.clone()).ok()?;
+    let parent_value = env
+        .compile_expression(parent)
+        .ok()?
+        .eval(ctx.clone())
+        .ok()?;
     Some(match parent_value.kind() {
         ValueKind::Map => format!("'dict object' has no attribute '{key}'"),
         ValueKind::Seq => format!("list object has no element {key}"),

@@ -21,7 +21,9 @@ pub fn version_test(
     };
     let operator = match operator {
         Some(op) => op,
-        None => kwargs.get::<Option<String>>("operator")?.unwrap_or_else(|| "eq".into()),
+        None => kwargs
+            .get::<Option<String>>("operator")?
+            .unwrap_or_else(|| "eq".into()),
     };
     let version_type = kwargs.get::<Option<String>>("version_type")?;
     kwargs.assert_all_used()?;
@@ -150,10 +152,16 @@ mod tests {
 
     #[test]
     fn semantic_orders_prereleases_first() {
-        assert_eq!(compare_semantic("1.0.0-rc1", "1.0.0").unwrap(), Ordering::Less);
+        assert_eq!(
+            compare_semantic("1.0.0-rc1", "1.0.0").unwrap(),
+            Ordering::Less
+        );
         assert_eq!(compare_semantic("v1.2", "1.2.0").unwrap(), Ordering::Equal);
         assert_eq!(compare_semantic("1.0rc1", "1.0").unwrap(), Ordering::Less);
-        assert_eq!(compare_semantic("2.0.0+build", "2.0.0").unwrap(), Ordering::Equal);
+        assert_eq!(
+            compare_semantic("2.0.0+build", "2.0.0").unwrap(),
+            Ordering::Equal
+        );
         assert!(compare_semantic("x.y", "1").is_err());
     }
 }

@@ -25,8 +25,7 @@ pub fn dump(value: &Json, style: &YamlStyle) -> String {
         style,
     };
     e.node(value, None, false);
-    let root_plain_scalar =
-        !value.is_array() && !value.is_object() && scalar_text(value, false).1;
+    let root_plain_scalar = !value.is_array() && !value.is_object() && scalar_text(value, false).1;
     e.out.push('\n');
     if root_plain_scalar {
         e.out.push_str("...\n");
@@ -46,8 +45,7 @@ struct Emitter<'a> {
 
 impl Emitter<'_> {
     fn write_indent(&mut self, indent: usize) {
-        if !self.indention || self.column > indent || (self.column == indent && !self.whitespace)
-        {
+        if !self.indention || self.column > indent || (self.column == indent && !self.whitespace) {
             self.out.push('\n');
             self.column = 0;
             self.whitespace = true;
@@ -79,7 +77,8 @@ impl Emitter<'_> {
                     || (self.style.flow_leaves && items.iter().all(|i| !is_collection(i)))
             }
             Json::Object(map) => {
-                map.is_empty() || (self.style.flow_leaves && map.values().all(|i| !is_collection(i)))
+                map.is_empty()
+                    || (self.style.flow_leaves && map.values().all(|i| !is_collection(i)))
             }
             _ => false,
         }
@@ -250,7 +249,8 @@ fn needs_quotes(s: &str, in_flow: bool) -> bool {
 fn resolves_to_non_string(s: &str) -> bool {
     const WORDS: &[&str] = &[
         "null", "Null", "NULL", "~", "true", "True", "TRUE", "false", "False", "FALSE", "yes",
-        "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "<<", "=", ".inf", ".Inf", ".INF", "-.inf", "+.inf", ".nan", ".NaN", ".NAN",
+        "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "<<", "=", ".inf",
+        ".Inf", ".INF", "-.inf", "+.inf", ".nan", ".NaN", ".NAN",
     ];
     if WORDS.contains(&s) {
         return true;
@@ -272,7 +272,9 @@ fn resolves_to_non_string(s: &str) -> bool {
         return true;
     }
     body.chars().any(|c| c.is_ascii_digit())
-        && body.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
         && body.parse::<f64>().is_ok()
 }
 
@@ -308,10 +310,24 @@ mod tests {
     use serde_json::json;
 
     fn nice(v: &Json) -> String {
-        dump(v, &YamlStyle { indent: 4, flow_leaves: false, sort_keys: true })
+        dump(
+            v,
+            &YamlStyle {
+                indent: 4,
+                flow_leaves: false,
+                sort_keys: true,
+            },
+        )
     }
     fn plain(v: &Json) -> String {
-        dump(v, &YamlStyle { indent: 2, flow_leaves: true, sort_keys: true })
+        dump(
+            v,
+            &YamlStyle {
+                indent: 2,
+                flow_leaves: true,
+                sort_keys: true,
+            },
+        )
     }
 
     #[test]
@@ -335,7 +351,10 @@ mod tests {
 
     #[test]
     fn quotes_strings_that_would_change_meaning() {
-        for s in ["", "yes", "No", "123", "1.5", "0x1F", "1:30", "- a", "a: b", "x #c", " lead", "*ref", "null", "~"] {
+        for s in [
+            "", "yes", "No", "123", "1.5", "0x1F", "1:30", "- a", "a: b", "x #c", " lead", "*ref",
+            "null", "~",
+        ] {
             assert!(!scalar_text(&json!(s), false).1, "{s:?} must be quoted");
         }
         for s in ["hello", "a-b", "path/to/x", "v1.2.3", "-x", "1.2.3"] {

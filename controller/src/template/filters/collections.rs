@@ -48,7 +48,12 @@ pub fn combine(v: &Value, others: Rest<Value>, kwargs: Kwargs) -> Result<Value, 
 }
 
 /// Ansible's `merge_hash`: keys of `y` win; existing keys keep their position.
-fn merge_hash(mut x: Map<String, Json>, y: Map<String, Json>, recursive: bool, list_merge: &str) -> Map<String, Json> {
+fn merge_hash(
+    mut x: Map<String, Json>,
+    y: Map<String, Json>,
+    recursive: bool,
+    list_merge: &str,
+) -> Map<String, Json> {
     for (key, y_value) in y {
         let Some(x_value) = x.get_mut(&key) else {
             x.insert(key, y_value);
@@ -93,35 +98,59 @@ fn json_type(v: &Json) -> &'static str {
     }
 }
 
-fn names(kwargs: &Kwargs, key: Option<String>, value: Option<String>) -> Result<(String, String), Error> {
+fn names(
+    kwargs: &Kwargs,
+    key: Option<String>,
+    value: Option<String>,
+) -> Result<(String, String), Error> {
     let key = match key {
         Some(k) => k,
-        None => kwargs.get::<Option<String>>("key_name")?.unwrap_or_else(|| "key".into()),
+        None => kwargs
+            .get::<Option<String>>("key_name")?
+            .unwrap_or_else(|| "key".into()),
     };
     let value = match value {
         Some(v) => v,
-        None => kwargs.get::<Option<String>>("value_name")?.unwrap_or_else(|| "value".into()),
+        None => kwargs
+            .get::<Option<String>>("value_name")?
+            .unwrap_or_else(|| "value".into()),
     };
     kwargs.assert_all_used()?;
     Ok((key, value))
 }
 
 /// `dict2items(key_name='key', value_name='value')`.
-pub fn dict2items(v: &Value, key: Option<String>, value: Option<String>, kwargs: Kwargs) -> Result<Value, Error> {
+pub fn dict2items(
+    v: &Value,
+    key: Option<String>,
+    value: Option<String>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
     let (key_name, value_name) = names(&kwargs, key, value)?;
     if defined(v)?.kind() != ValueKind::Map {
-        return Err(invalid(format!("dict2items: expected a dict, got {}", v.kind())));
+        return Err(invalid(format!(
+            "dict2items: expected a dict, got {}",
+            v.kind()
+        )));
     }
     let mut out = Vec::new();
     for k in v.try_iter()? {
         let item = v.get_item(&k)?;
-        out.push(Value::from_pairs([(key_name.as_str(), k), (value_name.as_str(), item)]));
+        out.push(Value::from_pairs([
+            (key_name.as_str(), k),
+            (value_name.as_str(), item),
+        ]));
     }
     Ok(Value::from(out))
 }
 
 /// `items2dict(key_name='key', value_name='value')`.
-pub fn items2dict(v: &Value, key: Option<String>, value: Option<String>, kwargs: Kwargs) -> Result<Value, Error> {
+pub fn items2dict(
+    v: &Value,
+    key: Option<String>,
+    value: Option<String>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
     let (key_name, value_name) = names(&kwargs, key, value)?;
     let mut pairs = Vec::new();
     for item in items_of("items2dict", v)? {
@@ -150,17 +179,27 @@ pub fn flatten(v: &Value, levels: Option<i64>, kwargs: Kwargs) -> Result<Value, 
     Ok(Value::from(out))
 }
 
-fn flatten_into(items: &[Value], levels: Option<i64>, skip_nulls: bool, out: &mut Vec<Value>) -> Result<(), Error> {
+fn flatten_into(
+    items: &[Value],
+    levels: Option<i64>,
+    skip_nulls: bool,
+    out: &mut Vec<Value>,
+) -> Result<(), Error> {
     for item in items {
         let is_null = item.is_none() || matches!(item.as_str(), Some("None" | "null"));
         if skip_nulls && is_null {
             continue;
         }
         match (item.kind(), levels) {
-            (ValueKind::Seq, None) => flatten_into(&item.try_iter()?.collect::<Vec<_>>(), None, skip_nulls, out)?,
-            (ValueKind::Seq, Some(l)) if l >= 1 => {
-                flatten_into(&item.try_iter()?.collect::<Vec<_>>(), Some(l - 1), skip_nulls, out)?
+            (ValueKind::Seq, None) => {
+                flatten_into(&item.try_iter()?.collect::<Vec<_>>(), None, skip_nulls, out)?
             }
+            (ValueKind::Seq, Some(l)) if l >= 1 => flatten_into(
+                &item.try_iter()?.collect::<Vec<_>>(),
+                Some(l - 1),
+                skip_nulls,
+                out,
+            )?,
             _ => out.push(item.clone()),
         }
     }
@@ -189,12 +228,16 @@ pub fn product(v: &Value, others: Rest<Value>, kwargs: Kwargs) -> Result<Value, 
             })
             .collect();
     }
-    Ok(Value::from(result.into_iter().map(Value::from).collect::<Vec<_>>()))
+    Ok(Value::from(
+        result.into_iter().map(Value::from).collect::<Vec<_>>(),
+    ))
 }
 
 /// `a | zip_longest(b, fillvalue=None)`.
 pub fn zip_longest(v: &Value, others: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
-    let fill = kwargs.get::<Option<Value>>("fillvalue")?.unwrap_or(Value::from(()));
+    let fill = kwargs
+        .get::<Option<Value>>("fillvalue")?
+        .unwrap_or(Value::from(()));
     kwargs.assert_all_used()?;
     let mut lists = vec![items_of("zip_longest", v)?];
     for o in others.iter() {
@@ -203,7 +246,14 @@ pub fn zip_longest(v: &Value, others: Rest<Value>, kwargs: Kwargs) -> Result<Val
     let len = lists.iter().map(Vec::len).max().unwrap_or(0);
     Ok(Value::from(
         (0..len)
-            .map(|i| Value::from(lists.iter().map(|l| l.get(i).cloned().unwrap_or_else(|| fill.clone())).collect::<Vec<_>>()))
+            .map(|i| {
+                Value::from(
+                    lists
+                        .iter()
+                        .map(|l| l.get(i).cloned().unwrap_or_else(|| fill.clone()))
+                        .collect::<Vec<_>>(),
+                )
+            })
             .collect::<Vec<_>>(),
     ))
 }
@@ -225,20 +275,35 @@ fn unique(items: impl IntoIterator<Item = Value>) -> Vec<Value> {
 
 pub fn difference(a: &Value, b: &Value) -> Result<Value, Error> {
     let b = items_of("difference", b)?;
-    Ok(Value::from(unique(items_of("difference", a)?.into_iter().filter(|x| !b.contains(x)))))
+    Ok(Value::from(unique(
+        items_of("difference", a)?
+            .into_iter()
+            .filter(|x| !b.contains(x)),
+    )))
 }
 
 pub fn intersect(a: &Value, b: &Value) -> Result<Value, Error> {
     let b = items_of("intersect", b)?;
-    Ok(Value::from(unique(items_of("intersect", a)?.into_iter().filter(|x| b.contains(x)))))
+    Ok(Value::from(unique(
+        items_of("intersect", a)?
+            .into_iter()
+            .filter(|x| b.contains(x)),
+    )))
 }
 
 pub fn union(a: &Value, b: &Value) -> Result<Value, Error> {
-    Ok(Value::from(unique(items_of("union", a)?.into_iter().chain(items_of("union", b)?))))
+    Ok(Value::from(unique(
+        items_of("union", a)?
+            .into_iter()
+            .chain(items_of("union", b)?),
+    )))
 }
 
 pub fn symmetric_difference(a: &Value, b: &Value) -> Result<Value, Error> {
-    let (a, b) = (items_of("symmetric_difference", a)?, items_of("symmetric_difference", b)?);
+    let (a, b) = (
+        items_of("symmetric_difference", a)?,
+        items_of("symmetric_difference", b)?,
+    );
     let only_a = a.iter().filter(|x| !b.contains(x)).cloned();
     let only_b = b.iter().filter(|x| !a.contains(x)).cloned();
     Ok(Value::from(unique(only_a.chain(only_b))))
@@ -272,9 +337,15 @@ mod tests {
         let x = obj(json!({"a": {"b": 1, "l": [1, 2]}, "k": 1}));
         let y = obj(json!({"a": {"c": 2, "l": [2, 3]}, "n": 2}));
         let flat = merge_hash(x.clone(), y.clone(), false, "replace");
-        assert_eq!(Json::Object(flat), json!({"a": {"c": 2, "l": [2, 3]}, "k": 1, "n": 2}));
+        assert_eq!(
+            Json::Object(flat),
+            json!({"a": {"c": 2, "l": [2, 3]}, "k": 1, "n": 2})
+        );
         let deep = merge_hash(x.clone(), y.clone(), true, "append_rp");
-        assert_eq!(Json::Object(deep), json!({"a": {"b": 1, "l": [1, 2, 3], "c": 2}, "k": 1, "n": 2}));
+        assert_eq!(
+            Json::Object(deep),
+            json!({"a": {"b": 1, "l": [1, 2, 3], "c": 2}, "k": 1, "n": 2})
+        );
         let keep = merge_hash(x.clone(), y.clone(), true, "keep");
         assert_eq!(keep["a"]["l"], json!([1, 2]));
         let prepend = merge_hash(x, y, true, "prepend");

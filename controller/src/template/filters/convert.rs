@@ -12,7 +12,11 @@ pub fn to_bool(v: &Value) -> bool {
     match v.kind() {
         ValueKind::Bool => v.is_true(),
         ValueKind::String => matches!(
-            v.as_str().unwrap_or_default().trim().to_lowercase().as_str(),
+            v.as_str()
+                .unwrap_or_default()
+                .trim()
+                .to_lowercase()
+                .as_str(),
             "yes" | "on" | "1" | "true"
         ),
         ValueKind::Number => f64::try_from(v.clone()).is_ok_and(|f| f == 1.0),
@@ -27,10 +31,17 @@ pub fn bool_filter(v: &Value) -> Result<bool, Error> {
 /// Jinja2's `int(value, default=0, base=10)`: strings are parsed in `base` (Python syntax:
 /// surrounding whitespace, `_` separators, `0x`/`0o`/`0b` prefixes), then as a float and
 /// truncated; anything unparseable gives the default.
-pub fn int(v: &Value, default: Option<Value>, base: Option<u32>, kwargs: Kwargs) -> Result<Value, Error> {
+pub fn int(
+    v: &Value,
+    default: Option<Value>,
+    base: Option<u32>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
     let default = match default {
         Some(d) => d,
-        None => kwargs.get::<Option<Value>>("default")?.unwrap_or(Value::from(0)),
+        None => kwargs
+            .get::<Option<Value>>("default")?
+            .unwrap_or(Value::from(0)),
     };
     let base = match base {
         Some(b) => b,
@@ -51,7 +62,11 @@ pub fn int(v: &Value, default: Option<Value>, base: Option<u32>, kwargs: Kwargs)
             let s = v.as_str().unwrap_or_default();
             parse_python_int(s, base)
                 .map(Value::from)
-                .or_else(|| parse_python_float(s).filter(|f| f.is_finite()).map(|f| Value::from(f.trunc() as i128)))
+                .or_else(|| {
+                    parse_python_float(s)
+                        .filter(|f| f.is_finite())
+                        .map(|f| Value::from(f.trunc() as i128))
+                })
                 .unwrap_or(default)
         }
         _ => default,
@@ -74,7 +89,11 @@ fn parse_python_int(s: &str, base: u32) -> Option<i128> {
         (b, _) => (b, lower.as_str()),
     };
     let digits = digits.strip_prefix('_').unwrap_or(digits);
-    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+    {
         return None;
     }
     let value = i128::from_str_radix(&digits.replace('_', ""), base).ok()?;
@@ -90,7 +109,10 @@ fn parse_python_float(s: &str) -> Option<f64> {
     let cleaned = s.replace('_', "");
     match cleaned.to_ascii_lowercase().trim_start_matches(['+', '-']) {
         "inf" | "infinity" | "nan" => cleaned.to_ascii_lowercase().parse::<f64>().ok(),
-        body if body.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | '+' | '-')) => {
+        body if body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | '+' | '-')) =>
+        {
             cleaned.parse().ok()
         }
         _ => None,
@@ -101,7 +123,9 @@ fn parse_python_float(s: &str) -> Option<f64> {
 pub fn float(v: &Value, default: Option<Value>, kwargs: Kwargs) -> Result<Value, Error> {
     let default = match default {
         Some(d) => d,
-        None => kwargs.get::<Option<Value>>("default")?.unwrap_or(Value::from(0.0)),
+        None => kwargs
+            .get::<Option<Value>>("default")?
+            .unwrap_or(Value::from(0.0)),
     };
     kwargs.assert_all_used()?;
     Ok(match defined(v)?.kind() {
@@ -115,7 +139,12 @@ pub fn float(v: &Value, default: Option<Value>, kwargs: Kwargs) -> Result<Value,
 }
 
 /// `ternary(true_val, false_val, none_val=None)`.
-pub fn ternary(v: &Value, true_val: Value, false_val: Value, none_val: Option<Value>) -> Result<Value, Error> {
+pub fn ternary(
+    v: &Value,
+    true_val: Value,
+    false_val: Value,
+    none_val: Option<Value>,
+) -> Result<Value, Error> {
     let v = defined(v)?;
     Ok(match none_val {
         Some(none_val) if v.is_none() => none_val,

@@ -42,12 +42,17 @@ pub fn compile(pattern: &str, opts: RegexOptions, filter: &str) -> Result<Regex,
         .multi_line(opts.multiline)
         .build()
         .map_err(|e| {
-            let hint = if pattern.contains("(?=") || pattern.contains("(?!") || pattern.contains("(?<") && !pattern.contains("(?P<") {
+            let hint = if pattern.contains("(?=")
+                || pattern.contains("(?!")
+                || pattern.contains("(?<") && !pattern.contains("(?P<")
+            {
                 " (look-around is not supported)"
             } else {
                 ""
             };
-            invalid(format!("{filter}: invalid regular expression {pattern:?}{hint}: {e}"))
+            invalid(format!(
+                "{filter}: invalid regular expression {pattern:?}{hint}: {e}"
+            ))
         })?;
     if let Ok(mut c) = cache.lock() {
         if c.len() > 512 {
@@ -129,7 +134,11 @@ fn parse_replacement(repl: &str) -> Result<Vec<ReplPart>, Error> {
                 text.push('\\');
                 text.push(other);
             }
-            None => return Err(invalid("regex_replace: replacement ends with a lone backslash".into())),
+            None => {
+                return Err(invalid(
+                    "regex_replace: replacement ends with a lone backslash".into(),
+                ))
+            }
         }
     }
     parts.push(ReplPart::Text(text));
@@ -138,7 +147,12 @@ fn parse_replacement(repl: &str) -> Result<Vec<ReplPart>, Error> {
 
 /// `regex_search(pattern, '\\1', '\\g<name>', ignorecase=, multiline=)`: the match (or the
 /// listed groups, as a list), or None when nothing matches.
-pub fn regex_search(v: &Value, pattern: String, groups: Rest<String>, kwargs: Kwargs) -> Result<Value, Error> {
+pub fn regex_search(
+    v: &Value,
+    pattern: String,
+    groups: Rest<String>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
     let value = defined(v)?.to_string();
     let opts = RegexOptions::from_kwargs(&kwargs)?;
     kwargs.assert_all_used()?;
@@ -215,6 +229,9 @@ mod tests {
     fn bad_pattern_names_the_filter() {
         let err = compile("(?=x)", RegexOptions::default(), "regex_search").unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("regex_search") && text.contains("look-around"), "{text}");
+        assert!(
+            text.contains("regex_search") && text.contains("look-around"),
+            "{text}"
+        );
     }
 }

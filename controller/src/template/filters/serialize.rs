@@ -32,7 +32,12 @@ pub fn to_nice_json(v: &Value, indent: Option<usize>, kwargs: Kwargs) -> Result<
     python_json(&json_of(v)?, Some(indent), sort_keys, ensure_ascii)
 }
 
-pub fn python_json(v: &Json, indent: Option<usize>, sort_keys: bool, ensure_ascii: bool) -> Result<String, Error> {
+pub fn python_json(
+    v: &Json,
+    indent: Option<usize>,
+    sort_keys: bool,
+    ensure_ascii: bool,
+) -> Result<String, Error> {
     let sorted;
     let v = if sort_keys {
         sorted = sort_json(v);
@@ -57,7 +62,12 @@ fn sort_json(v: &Json) -> Json {
         Json::Object(map) => {
             let mut entries: Vec<_> = map.iter().collect();
             entries.sort_by(|a, b| a.0.cmp(b.0));
-            Json::Object(entries.into_iter().map(|(k, v)| (k.clone(), sort_json(v))).collect())
+            Json::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sort_json(v)))
+                    .collect(),
+            )
         }
         Json::Array(items) => Json::Array(items.iter().map(sort_json).collect()),
         other => other.clone(),
@@ -112,7 +122,11 @@ impl Formatter for PyFormatter {
     fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
         self.close(w, b"]")
     }
-    fn begin_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         self.separator(w, first)
     }
     fn end_array_value<W: ?Sized + io::Write>(&mut self, _w: &mut W) -> io::Result<()> {
@@ -125,7 +139,11 @@ impl Formatter for PyFormatter {
     fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
         self.close(w, b"}")
     }
-    fn begin_object_key<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         self.separator(w, first)
     }
     fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
@@ -135,7 +153,11 @@ impl Formatter for PyFormatter {
         self.has_value = true;
         Ok(())
     }
-    fn write_string_fragment<W: ?Sized + io::Write>(&mut self, w: &mut W, fragment: &str) -> io::Result<()> {
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
         if !self.ensure_ascii || fragment.is_ascii() {
             return w.write_all(fragment.as_bytes());
         }
@@ -165,7 +187,9 @@ fn yaml_style(kwargs: &Kwargs, indent: usize, flow_leaves: bool) -> Result<YamlS
         None => flow_leaves,
         Some(v) if v.is_none() => true,
         Some(v) if v.is_true() => {
-            return Err(invalid("to_yaml: default_flow_style=True is not supported".into()))
+            return Err(invalid(
+                "to_yaml: default_flow_style=True is not supported".into(),
+            ))
         }
         Some(_) => false,
     };
@@ -175,7 +199,11 @@ fn yaml_style(kwargs: &Kwargs, indent: usize, flow_leaves: bool) -> Result<YamlS
     let _ = kwargs.get::<Option<Value>>("allow_unicode")?;
     let _ = kwargs.get::<Option<Value>>("explicit_start")?;
     kwargs.assert_all_used()?;
-    Ok(YamlStyle { indent: indent.clamp(2, 9), flow_leaves, sort_keys })
+    Ok(YamlStyle {
+        indent: indent.clamp(2, 9),
+        flow_leaves,
+        sort_keys,
+    })
 }
 
 pub fn to_yaml(v: &Value, kwargs: Kwargs) -> Result<String, Error> {
@@ -232,13 +260,22 @@ mod tests {
     #[test]
     fn json_layout_matches_python() {
         let v = json!({"b": [1, "é"], "a": {}});
-        assert_eq!(python_json(&v, None, false, true).unwrap(), r#"{"b": [1, "\u00e9"], "a": {}}"#);
-        assert_eq!(python_json(&v, None, true, false).unwrap(), r#"{"a": {}, "b": [1, "é"]}"#);
+        assert_eq!(
+            python_json(&v, None, false, true).unwrap(),
+            r#"{"b": [1, "\u00e9"], "a": {}}"#
+        );
+        assert_eq!(
+            python_json(&v, None, true, false).unwrap(),
+            r#"{"a": {}, "b": [1, "é"]}"#
+        );
         assert_eq!(
             python_json(&v, Some(4), true, true).unwrap(),
             "{\n    \"a\": {},\n    \"b\": [\n        1,\n        \"\\u00e9\"\n    ]\n}"
         );
         assert_eq!(python_json(&json!([]), Some(2), false, true).unwrap(), "[]");
-        assert_eq!(python_json(&json!("😀"), None, false, true).unwrap(), r#""\ud83d\ude00""#);
+        assert_eq!(
+            python_json(&json!("😀"), None, false, true).unwrap(),
+            r#""\ud83d\ude00""#
+        );
     }
 }

@@ -83,7 +83,11 @@ pub fn path_join(v: &Value) -> Result<String, Error> {
 
 /// Python's `shlex.quote`: safe strings as they are, anything else single-quoted.
 pub fn quote(v: &Value) -> Result<String, Error> {
-    let s = if v.is_none() { String::new() } else { text_of(v)? };
+    let s = if v.is_none() {
+        String::new()
+    } else {
+        text_of(v)?
+    };
     Ok(shell_quote(&s))
 }
 
@@ -141,8 +145,14 @@ mod tests {
         assert_eq!(dirname(&s("/etc")).unwrap(), "/");
         assert_eq!(dirname(&s("file")).unwrap(), "");
         assert_eq!(dirname(&s("a//b")).unwrap(), "a");
-        assert_eq!(splitext(&s("a/b.tar.gz")).unwrap().to_string(), "['a/b.tar', '.gz']");
-        assert_eq!(splitext(&s("/x/.bashrc")).unwrap().to_string(), "['/x/.bashrc', '']");
+        assert_eq!(
+            splitext(&s("a/b.tar.gz")).unwrap().to_string(),
+            "['a/b.tar', '.gz']"
+        );
+        assert_eq!(
+            splitext(&s("/x/.bashrc")).unwrap().to_string(),
+            "['/x/.bashrc', '']"
+        );
         assert_eq!(splitext(&s("a.b/c")).unwrap().to_string(), "['a.b/c', '']");
         let parts = Value::from(vec!["/etc", "app", "conf.d"]);
         assert_eq!(path_join(&parts).unwrap(), "/etc/app/conf.d");
@@ -160,8 +170,14 @@ mod tests {
 
     #[test]
     fn hashes_and_base64() {
-        assert_eq!(hash(&s("abc"), None).unwrap(), "a9993e364706816aba3e25717850c26c9cd0d89d");
-        assert_eq!(hash(&s("abc"), Some("md5".into())).unwrap(), "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(
+            hash(&s("abc"), None).unwrap(),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        assert_eq!(
+            hash(&s("abc"), Some("md5".into())).unwrap(),
+            "900150983cd24fb0d6963f7d28e17f72"
+        );
         assert_eq!(
             hash(&s("abc"), Some("sha256".into())).unwrap(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
