@@ -21,11 +21,13 @@ mod jinja_tests;
 mod native;
 mod pycompat;
 mod undefined;
+mod vars;
 mod version;
 mod yaml_dump;
 
 pub use error::{TemplateError, TemplateErrorKind};
 pub use globals::{is_omit, remove_omitted, OMIT};
+pub use vars::Vars;
 
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value};
 use serde_json::Value as Json;
@@ -79,30 +81,46 @@ impl Templar {
     /// contains Jinja markup. A string that is exactly `"{{ expr }}"` becomes the expression's
     /// native value; other strings stay strings.
     pub fn render_value(&self, v: &Json, vars: &Json) -> Result<Json, TemplateError> {
-        let ctx = native::to_value(vars);
-        self.render_value_in(v, &ctx)
+        self.render_value_with(v, &Vars::from_json(vars))
     }
 
     /// Renders a template to a string (Jinja2's output: `True`, `None`, Python reprs of lists).
     pub fn render_str(&self, template: &str, vars: &Json) -> Result<String, TemplateError> {
-        let ctx = native::to_value(vars);
-        self.render_in(template, &ctx)
+        self.render_str_with(template, &Vars::from_json(vars))
     }
 
     /// Evaluates a bare condition (`x is defined`, `result.rc != 0`; `"{{ expr }}"` is accepted
     /// too) with Jinja2/Python truthiness.
     pub fn eval_bool(&self, expr: &str, vars: &Json) -> Result<bool, TemplateError> {
-        let ctx = native::to_value(vars);
-        let expr = self.normalize_expr(expr, &ctx)?;
-        Ok(self.eval_in(&expr, &ctx)?.is_true())
+        self.eval_bool_with(expr, &Vars::from_json(vars))
     }
 
     /// Evaluates a bare expression to its native value.
     pub fn eval_expr(&self, expr: &str, vars: &Json) -> Result<Json, TemplateError> {
-        let ctx = native::to_value(vars);
-        let expr = self.normalize_expr(expr, &ctx)?;
-        let value = self.eval_in(&expr, &ctx)?;
-        self.to_json(&value, Source::Expr(&expr), &ctx)
+        self.eval_expr_with(expr, &Vars::from_json(vars))
+    }
+
+    /// [`render_value`](Self::render_value) with prepared [`Vars`] (for large, shared vars).
+    pub fn render_value_with(&self, v: &Json, vars: &Vars) -> Result<Json, TemplateError> {
+        self.render_value_in(v, &vars.0)
+    }
+
+    /// [`render_str`](Self::render_str) with prepared [`Vars`].
+    pub fn render_str_with(&self, template: &str, vars: &Vars) -> Result<String, TemplateError> {
+        self.render_in(template, &vars.0)
+    }
+
+    /// [`eval_bool`](Self::eval_bool) with prepared [`Vars`].
+    pub fn eval_bool_with(&self, expr: &str, vars: &Vars) -> Result<bool, TemplateError> {
+        let expr = self.normalize_expr(expr, &vars.0)?;
+        Ok(self.eval_in(&expr, &vars.0)?.is_true())
+    }
+
+    /// [`eval_expr`](Self::eval_expr) with prepared [`Vars`].
+    pub fn eval_expr_with(&self, expr: &str, vars: &Vars) -> Result<Json, TemplateError> {
+        let expr = self.normalize_expr(expr, &vars.0)?;
+        let value = self.eval_in(&expr, &vars.0)?;
+        self.to_json(&value, Source::Expr(&expr), &vars.0)
     }
 
     /// Syntax check of a template, for load-time validation.
@@ -273,9 +291,15 @@ impl Templar {
     }
 
     fn convert(&self, err: &minijinja::Error, source: Source<'_>, ctx: &Value) -> TemplateError {
-        if let Some(name) = undefined::undefined_name(err) {
+        if let Some(name) = undefined::display_name(err, source.text()) {
             let why = undefined::explain_missing(&name, &self.strict, ctx);
-            return TemplateError::undefined(&name, why);
+            let mut e = TemplateError::undefined(&name, why);
+            if let (Source::Template(t), Some(line)) = (source, err.line()) {
+                if t.contains('\n') {
+                    e.message.push_str(&format!(" (template line {line})"));
+                }
+            }
+            return e;
         }
         if err.kind() == ErrorKind::UndefinedError {
             return self.unnamed_undefined(source, ctx, Some(err));

@@ -213,6 +213,13 @@ fn undefined_attribute_is_named_as_ansible_does() {
             name: "result['nope']".into()
         }
     );
+    let e = err("line one\n{% if enabled %}\n{{ image_tag }}\n{% endif %}\n");
+    assert_eq!(e.message, "'image_tag' is undefined (template line 3)");
+    let e = err("{{ cfg[name] }}");
+    assert_eq!(
+        e.message,
+        "'cfg[name]' is undefined: 'dict object' has no attribute 'web'"
+    );
     let e = err("{{ cfg.nested.missing.deeper }}");
     assert_eq!(
         e.kind,
@@ -264,6 +271,9 @@ fn undefined_is_tolerated_where_ansible_tolerates_it() {
     // Chained access on an undefined value, as Ansible's undefined allows.
     assert_eq!(render("{{ missing.a.b | default('d') }}"), "d");
     assert_eq!(render("{{ cfg.nope.deeper | default('d') }}"), "d");
+    assert_eq!(render("{{ cfg['nope'].x | default('d') }}"), "d");
+    assert_eq!(render("{{ users[5].name | default('d') }}"), "d");
+    assert_eq!(render("{{ cfg[name].x.y | default('d') }}"), "d");
     assert!(!truth("missing.attr is defined"));
     assert!(truth("cfg.nope.x is undefined"));
     assert!(!truth("missing is none"));
@@ -828,4 +838,81 @@ mod properties {
             let _ = tt.check_expr_syntax(&template);
         }
     }
+}
+
+#[test]
+fn shared_vars_render_like_plain_vars() {
+    let shared = Vars::shared(std::sync::Arc::new(vars()));
+    let item = Vars::from_json(&json!({"item": {"name": "ann"}, "port": 9090}));
+    let ctx = shared.overlay(&item);
+    let tt = t();
+    assert_eq!(
+        tt.render_str_with("{{ name }}:{{ port }}:{{ item.name }}", &ctx)
+            .unwrap(),
+        "web:9090:ann"
+    );
+    assert_eq!(
+        tt.eval_expr_with("users | map(attribute='name') | list", &ctx)
+            .unwrap(),
+        json!(["ann", "bob"])
+    );
+    assert!(tt
+        .eval_bool_with("tags == ['a', 'b'] and result is changed", &ctx)
+        .unwrap());
+    assert_eq!(
+        tt.render_value_with(&json!("{{ cfg }}"), &ctx).unwrap(),
+        vars()["cfg"]
+    );
+    assert_eq!(
+        tt.render_str_with("{{ cfg | to_json }}", &ctx).unwrap(),
+        render("{{ cfg | to_json }}")
+    );
+    assert_eq!(
+        tt.render_str_with("{{ tags }} {{ cfg.nested }}", &ctx)
+            .unwrap(),
+        "['a', 'b'] {'deep': 1}"
+    );
+    let e = tt.render_str_with("{{ result.nope }}", &ctx).unwrap_err();
+    assert_eq!(
+        e.message,
+        "'result.nope' is undefined: 'dict object' has no attribute 'nope'"
+    );
+    assert_eq!(
+        tt.render_str_with("{{ cfg.keys() | list | length }}", &ctx)
+            .unwrap(),
+        "3"
+    );
+}
+
+/// Prints how long converting large vars takes, eagerly and lazily (run with --ignored).
+#[test]
+#[ignore]
+fn bench_conversion() {
+    let mut hosts = serde_json::Map::new();
+    for h in 0..50 {
+        let mut facts = serde_json::Map::new();
+        for f in 0..500 {
+            facts.insert(
+                format!("fact_{f}"),
+                json!({"a": f, "b": "some text value", "c": [1, 2, 3]}),
+            );
+        }
+        hosts.insert(format!("host{h}"), Json::Object(facts));
+    }
+    let v = json!({"hostvars": hosts, "name": "x"});
+    let size = serde_json::to_string(&v).unwrap().len();
+    let tt = t();
+    let start = std::time::Instant::now();
+    for _ in 0..10 {
+        tt.render_str("{{ name }}", &v).unwrap();
+    }
+    let eager = start.elapsed() / 10;
+    let shared = Vars::shared(std::sync::Arc::new(v));
+    let start = std::time::Instant::now();
+    for _ in 0..10 {
+        tt.render_str_with("{{ name }} {{ hostvars.host3.fact_9.b }}", &shared)
+            .unwrap();
+    }
+    let lazy = start.elapsed() / 10;
+    panic!("{size} bytes of vars: eager render {eager:?}, shared render {lazy:?}");
 }

@@ -88,10 +88,52 @@ pub fn is_chained_access(err: &minijinja::Error, source: &str) -> bool {
     // without its last accessor it must be the undefined expression itself.
     match split_last_accessor(text) {
         Some((parent, _)) if !parent.is_empty() => {
+            let parent = normalize_subscripts(parent);
             parent == name
-                || (name.ends_with(parent) && (parent.starts_with('.') || parent.starts_with('[')))
+                || (name.ends_with(&parent) && (parent.starts_with('.') || parent.starts_with('[')))
         }
         _ => false,
+    }
+}
+
+/// Writes subscripts the way minijinja describes them: literal keys and indexes stay
+/// (`d['x']`, `l[5]`), computed ones become `[...]` (`d[name]` -> `d[...]`).
+pub fn normalize_subscripts(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find(']').map(|c| open + c) else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        let inner = rest[open + 1..close].trim();
+        let literal = inner.parse::<i64>().is_ok()
+            || (inner.len() >= 2
+                && ((inner.starts_with('\'') && inner.ends_with('\''))
+                    || (inner.starts_with('"') && inner.ends_with('"'))));
+        if literal {
+            out.push_str(&rest[open..=close]);
+        } else {
+            out.push_str("[...]");
+        }
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The undefined expression as the user wrote it: minijinja's description, or, when that
+/// hides a computed subscript (`d[...]`), the matching source text (`d[name]`).
+pub fn display_name(err: &minijinja::Error, source: &str) -> Option<String> {
+    let name = undefined_name(err)?;
+    if !name.contains("[...]") {
+        return Some(name);
+    }
+    let text = err.range().and_then(|r| source.get(r)).map(str::trim);
+    match text {
+        Some(text) if normalize_subscripts(text) == name => Some(text.to_string()),
+        _ => Some(name),
     }
 }
 
@@ -131,13 +173,27 @@ pub fn explain_missing(name: &str, env: &Environment<'static>, ctx: &Value) -> O
     if parent.is_empty() {
         return None;
     }
+    if accessor == "[...]" {
+        return None;
+    }
     let key = match accessor.strip_prefix('.') {
         Some(attr) => attr.to_string(),
-        None => accessor
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .trim_matches(|c| c == '\'' || c == '"')
-            .to_string(),
+        None => {
+            let inner = accessor
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .trim();
+            let quoted = inner.len() >= 2
+                && ((inner.starts_with('\'') && inner.ends_with('\''))
+                    || (inner.starts_with('"') && inner.ends_with('"')));
+            if quoted || inner.parse::<i64>().is_ok() {
+                inner.trim_matches(|c| c == '\'' || c == '"').to_string()
+            } else {
+                // A computed subscript: name the key it computed to.
+                let key = env.compile_expression(inner).ok()?.eval(ctx.clone()).ok()?;
+                key.as_str().map_or_else(|| key.to_string(), str::to_string)
+            }
+        }
     };
     let parent_value = env
         .compile_expression(parent)
@@ -212,5 +268,12 @@ mod tests {
             "tried to use + operator (`x` is undefined)",
         );
         assert_eq!(undefined_name(&err).as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn normalizes_computed_subscripts() {
+        assert_eq!(normalize_subscripts("d[name].x"), "d[...].x");
+        assert_eq!(normalize_subscripts("d['k'][0][i + 1]"), "d['k'][0][...]");
+        assert_eq!(normalize_subscripts("plain.path"), "plain.path");
     }
 }
