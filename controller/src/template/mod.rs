@@ -364,4 +364,6 @@ fn single_expression<'a>(env: &Environment<'_>, template: &'a str) -> Option<&'a
 }
 
 #[cfg(test)]
+mod filter_tests;
+#[cfg(test)]
 mod templar_tests;

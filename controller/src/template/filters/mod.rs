@@ -4,7 +4,8 @@
 //! meaning "also for falsy"), lower, upper, trim, replace, split, join, first, last, length,
 //! count, min, max, sum, sort, unique, list, select, reject, map, selectattr, rejectattr,
 //! zip, urlencode, string, indent, title, capitalize, round, abs, reverse, batch, slice,
-//! groupby, dictsort, items, tojson, format, wordcount. This module adds Ansible's ones,
+//! groupby, dictsort, items, tojson, format, wordcount. Not available: Python's `'%s' % x`
+//! string formatting (an operator minijinja does not let us extend); use `format` instead. This module adds Ansible's ones,
 //! replaces those whose Jinja2 behaviour differs from minijinja's (`bool`, `int`, `float`),
 //! and registers every Ansible filter under its `ansible.builtin.` name too.
 
@@ -60,6 +61,7 @@ pub fn register(env: &mut Environment<'static>) {
     filter!("splitext" => text::splitext);
     filter!("path_join" => text::path_join);
     filter!("quote" => text::quote);
+    filter!("center" => text::center);
     filter!("hash" => text::hash);
     filter!("checksum" => |v: &Value| text::hash(v, Some("sha1".into())));
     filter!("sha1" => |v: &Value| text::hash(v, Some("sha1".into())));

@@ -105,6 +105,20 @@ pub fn shell_quote(s: &str) -> String {
     }
 }
 
+/// Jinja2's `center(width=80)`: Python's `str.center` (extra padding goes to the right
+/// when the text length is odd, to the left when even).
+pub fn center(v: &Value, width: Option<usize>) -> Result<String, Error> {
+    let s = text_of(v)?;
+    let width = width.unwrap_or(80);
+    let len = s.chars().count();
+    if len >= width {
+        return Ok(s);
+    }
+    let pad = width - len;
+    let left = pad / 2 + (pad & width & 1);
+    Ok(format!("{}{s}{}", " ".repeat(left), " ".repeat(pad - left)))
+}
+
 /// `hash('sha1')` (the default), `md5`, `sha224`, `sha256`, `sha384`, `sha512`: hex digest
 /// of the value's text.
 pub fn hash(v: &Value, algorithm: Option<String>) -> Result<String, Error> {
@@ -157,6 +171,14 @@ mod tests {
         let parts = Value::from(vec!["/etc", "app", "conf.d"]);
         assert_eq!(path_join(&parts).unwrap(), "/etc/app/conf.d");
         assert_eq!(path_join(&Value::from(vec!["a", "/b"])).unwrap(), "/b");
+    }
+
+    #[test]
+    fn center_matches_python() {
+        assert_eq!(center(&s("ab"), Some(6)).unwrap(), "  ab  ");
+        assert_eq!(center(&s("abc"), Some(6)).unwrap(), " abc  ");
+        assert_eq!(center(&s("ab"), Some(5)).unwrap(), "  ab ");
+        assert_eq!(center(&s("abc"), Some(2)).unwrap(), "abc");
     }
 
     #[test]
