@@ -238,7 +238,9 @@ pub fn pairs_of(source: &Value) -> Result<Vec<(Value, Value)>, Error> {
                     }
                     _ => {
                         return Err(invalid(format!(
-                            "dict: expected pairs of [key, value], got {item}"
+                            "dict: expected pairs of [key, value], got a {} of length {}",
+                            item.kind(),
+                            parts.len()
                         )))
                     }
                 }

@@ -60,7 +60,7 @@ pub fn to_json(value: &Value) -> Result<Json, Error> {
         ValueKind::Invalid => {
             return Err(Error::new(
                 ErrorKind::InvalidOperation,
-                format!("invalid value: {value}"),
+                "invalid value (a failed conversion)".to_string(),
             ))
         }
         // Macros, namespaces, loop objects and other plain objects have no data form.

@@ -292,7 +292,7 @@ fn seq_method(seq: &Value, method: &str, args: &[Value]) -> Result<Value, Error>
     Ok(match method {
         "index" => match positions.next() {
             Some((i, _)) => Value::from(i),
-            None => return Err(invalid(format!("index: {needle} is not in list"))),
+            None => return Err(invalid("index: value is not in list".to_string())),
         },
         _ => Value::from(positions.count()),
     })

@@ -158,7 +158,9 @@ pub fn items2dict(
         let val = item.get_attr(&value_name).unwrap_or_default();
         if k.is_undefined() || val.is_undefined() {
             return Err(invalid(format!(
-                "items2dict: each item needs '{key_name}' and '{value_name}' keys, got {item}"
+                "items2dict: each item needs '{key_name}' and '{value_name}' keys, got a {} with keys [{}]",
+                item.kind(),
+                item.try_iter().map(|keys| keys.map(|k| k.to_string()).collect::<Vec<_>>().join(", ")).unwrap_or_default()
             )));
         }
         pairs.push((k, val));
