@@ -40,7 +40,14 @@ resource "google_compute_instance" "bastion" {
     }
   }
 
-  metadata = local.instance_metadata
+  # Project-wide keys are blocked so that only this key (or OS Login) opens the machine; the
+  # serial console stays off because it bypasses the firewall.
+  metadata = {
+    block-project-ssh-keys = "TRUE"
+    enable-oslogin         = var.os_login ? "TRUE" : "FALSE"
+    serial-port-enable     = "FALSE"
+    ssh-keys               = var.os_login ? "" : "${var.ssh_user}:${trimspace(var.ssh_public_key)}"
+  }
 
   service_account {
     email = google_service_account.bastion.email

@@ -163,7 +163,8 @@ for cloud in gcp aws; do
         --skip-download -o cli -o json --output-file-path "$out" >"$out/console.txt" 2>&1
     rc=$?
     set -e
-    cat "$out/results_cli.txt" 2>/dev/null || cat "$out/console.txt"
+    # The CLI report goes to a file next to the JSON one; the console then holds only errors.
+    cat "$out/results_cli.txt" 2>/dev/null || tail -n 40 "$out/console.txt"
     summary=$("$python" - "$out/results_json.json" <<'PY' 2>&1
 import json, sys
 try:
@@ -185,7 +186,6 @@ PY
     if [[ $rc == 0 && $summary_rc == 0 ]]; then
         ok "checkov terraform/$cloud ($summary)"
     else
-        [[ $rc != 0 ]] && tail -n 20 "$out/console.txt"
         bad "checkov terraform/$cloud (exit $rc; $summary)"
     fi
 done

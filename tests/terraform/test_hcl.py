@@ -272,14 +272,23 @@ def test_gcp_ssh_to_vms_only_from_the_bastion(parsed):
 
 
 def test_aws_ssh_to_vms_only_from_the_bastion(parsed):
-    groups = {name: body for _, name, body in resources(parsed["aws"], "aws_security_group")}
-    for rule in blocks_of(groups["vm"], "ingress"):
-        assert rule.get("security_groups") == ["${aws_security_group.bastion.id}"], (
-            f"terraform/aws/security_groups.tf: ingress {rule.get('description')!r} of the VMs must come from the bastion's group only"
-        )
-        assert not rule.get("cidr_blocks")
-    (ssh_in,) = [r for r in blocks_of(groups["bastion"], "ingress")]
-    assert ssh_in["cidr_blocks"] == "${var.allowed_ssh_cidrs}" and ssh_in["from_port"] == 22
+    aws = parsed["aws"]
+    assert not any(
+        blocks_of(body, "ingress") or blocks_of(body, "egress") for _, _, body in resources(aws, "aws_security_group")
+    ), "terraform/aws: security groups keep their rules in aws_vpc_security_group_*_rule resources, not inline"
+    ingress = {name: (path, body) for path, name, body in resources(aws, "aws_vpc_security_group_ingress_rule")}
+    assert sorted(ingress) == ["ssh_to_bastion", "vm_from_bastion"], f"unexpected ingress rules {sorted(ingress)}"
+    path, to_bastion = ingress["ssh_to_bastion"]
+    assert to_bastion["security_group_id"] == "${aws_security_group.bastion.id}"
+    assert to_bastion["for_each"] == "${toset(var.allowed_ssh_cidrs)}" and to_bastion["cidr_ipv4"] == "${each.value}", (
+        f"{path}: SSH to the bastion must come from allowed_ssh_cidrs only"
+    )
+    path, to_vms = ingress["vm_from_bastion"]
+    assert to_vms["security_group_id"] == "${aws_security_group.vm.id}"
+    assert to_vms["referenced_security_group_id"] == "${aws_security_group.bastion.id}", (
+        f"{path}: the instances must accept SSH from the bastion's security group only"
+    )
+    assert not {"cidr_ipv4", "cidr_ipv6", "prefix_list_id"} & set(to_vms), f"{path}: no address ranges into the instances"
 
 
 def test_gcp_vms_have_no_public_address(parsed):
@@ -336,14 +345,10 @@ def test_gcp_instances_are_shielded_with_own_service_account(parsed):
             f"{path}: instance {name} must run as the fleet's own service account, not the default one"
         )
         assert body.get("can_ip_forward") is False
-        assert body.get("metadata") == "${local.instance_metadata}"
+        metadata = body.get("metadata") or {}
+        assert metadata.get("block-project-ssh-keys") == "TRUE", f"{path}: instance {name} must block project-wide SSH keys"
+        assert metadata.get("serial-port-enable") == "FALSE", f"{path}: instance {name} must keep the serial port off"
         assert not any("disk_encryption_key_raw" in json.dumps(d) for d in as_list(body.get("boot_disk")))
-
-
-def test_gcp_metadata_blocks_project_keys_and_serial_port(parsed):
-    (local_block,) = [b for _, b in parsed["gcp"]["locals"] if "instance_metadata" in b]
-    meta = local_block["instance_metadata"]
-    assert 'block-project-ssh-keys = "TRUE"' in meta and 'serial-port-enable = "FALSE"' in meta
 
 
 def test_gcp_roles_are_the_least_set(parsed):
