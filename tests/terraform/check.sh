@@ -149,7 +149,22 @@ else
 fi
 
 # Checkov's --skip-download keeps it offline (no guideline or policy download); inline
-# #checkov:skip comments in the .tf files are the only suppressions.
+# #checkov:skip comments in the .tf files are the only suppressions. Both folders are scanned
+# at once (each scan is mostly single-threaded Python), then reported in order.
+declare -A checkov_pid
+if $checkov_ok; then
+    for cloud in gcp aws; do
+        out="$work/checkov-$cloud"
+        mkdir -p "$out"
+        (
+            set +e
+            "$checkov_venv/bin/checkov" -d "terraform/$cloud" --framework terraform --quiet --compact \
+                --skip-download -o cli -o json --output-file-path "$out" >"$out/console.txt" 2>&1
+            echo $? >"$out/rc"
+        ) &
+        checkov_pid[$cloud]=$!
+    done
+fi
 for cloud in gcp aws; do
     step "checkov terraform/$cloud"
     if ! $checkov_ok; then
@@ -157,12 +172,8 @@ for cloud in gcp aws; do
         continue
     fi
     out="$work/checkov-$cloud"
-    mkdir -p "$out"
-    set +e
-    "$checkov_venv/bin/checkov" -d "terraform/$cloud" --framework terraform --quiet --compact \
-        --skip-download -o cli -o json --output-file-path "$out" >"$out/console.txt" 2>&1
-    rc=$?
-    set -e
+    wait "${checkov_pid[$cloud]}" || true
+    rc=$(cat "$out/rc" 2>/dev/null || echo "?")
     # The CLI report goes to a file next to the JSON one; the console then holds only errors.
     cat "$out/results_cli.txt" 2>/dev/null || tail -n 40 "$out/console.txt"
     summary=$("$python" - "$out/results_json.json" <<'PY' 2>&1
