@@ -5,9 +5,13 @@
 # internet (apt, registries, AWS APIs). Rules are separate resources, one per CIDR or port, so
 # a change to one range shows as one rule in the plan.
 
+locals {
+  rule_purpose = { ssh = "SSH", app = "The service port" }
+}
+
 resource "aws_security_group" "bastion" {
   name_prefix = "${var.name_prefix}-bastion-"
-  description = "play bastion: SSH in from the operators' ranges only"
+  description = "play bastion: SSH in from the operator ranges only"
   vpc_id      = aws_vpc.fleet.id
 
   tags = merge(local.common_tags, { Name = "${var.name_prefix}-bastion", Role = "bastion" })
@@ -48,7 +52,7 @@ resource "aws_vpc_security_group_egress_rule" "bastion_to_vms" {
   for_each = { ssh = 22, app = var.app_port }
 
   security_group_id            = aws_security_group.bastion.id
-  description                  = "${upper(each.key)} to the ${var.vm_role} instances"
+  description                  = "${local.rule_purpose[each.key]} to the ${var.vm_role} instances"
   ip_protocol                  = "tcp"
   from_port                    = each.value
   to_port                      = each.value
@@ -77,7 +81,7 @@ resource "aws_vpc_security_group_ingress_rule" "vm_from_bastion" {
   for_each = { ssh = 22, app = var.app_port }
 
   security_group_id            = aws_security_group.vm.id
-  description                  = "${upper(each.key)} from the bastion"
+  description                  = "${local.rule_purpose[each.key]} from the bastion"
   ip_protocol                  = "tcp"
   from_port                    = each.value
   to_port                      = each.value

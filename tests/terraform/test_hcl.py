@@ -291,6 +291,15 @@ def test_aws_ssh_to_vms_only_from_the_bastion(parsed):
     assert not {"cidr_ipv4", "cidr_ipv6", "prefix_list_id"} & set(to_vms), f"{path}: no address ranges into the instances"
 
 
+def test_aws_security_group_descriptions_use_allowed_characters(parsed):
+    # EC2 rejects other characters (an apostrophe, say) in these descriptions at apply time.
+    allowed = re.compile(r"[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]*")
+    for rtype in ("aws_security_group", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
+        for path, name, body in resources(parsed["aws"], rtype):
+            literal = re.sub(r"\$\{[^}]*\}", "", str(body.get("description", "")))
+            assert allowed.fullmatch(literal), f"{path}: {rtype}.{name} description {literal!r} has characters EC2 refuses"
+
+
 def test_gcp_vms_have_no_public_address(parsed):
     for path, name, body in resources(parsed["gcp"], "google_compute_instance"):
         interfaces = as_list(body.get("network_interface"))
