@@ -57,19 +57,10 @@ pub fn write_request<W: Write>(stream: &mut W, req: &Request<'_>) -> io::Result<
 pub struct Response<R: Read> {
     pub status: u16,
     pub reason: String,
-    /// Header names lowercased, in arrival order.
-    pub headers: Vec<(String, String)>,
     pub body: Body<R>,
 }
 
 impl<R: Read> Response<R> {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
     /// Reads the whole body (bounded by `limit` bytes).
     pub fn read_body(mut self, limit: usize) -> io::Result<Vec<u8>> {
         let mut out = Vec::new();
@@ -160,7 +151,6 @@ pub fn read_response<R: Read>(stream: R, head_request: bool) -> io::Result<Respo
     Ok(Response {
         status,
         reason,
-        headers,
         body: Body {
             inner: reader,
             framing,
@@ -284,7 +274,6 @@ mod tests {
     fn content_length_body_stops_at_length() {
         let r = parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhelloEXTRA");
         assert_eq!(r.status, 200);
-        assert_eq!(r.header("x-a"), Some("b"));
         assert_eq!(r.read_body(100).unwrap(), b"hello");
     }
 

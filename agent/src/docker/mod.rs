@@ -40,7 +40,9 @@ pub mod testing {
             .map(|(_, l)| l)
             .unwrap_or_else(|| panic!("not an unknown-field error: {msg}"));
         let list = list.split(" at line").next().unwrap_or(list);
-        list.split(", ")
+        // serde writes `a`, `b`, or `a` or `b` (two fields).
+        list.replace(" or ", ", ")
+            .split(", ")
             .map(|f| f.trim().trim_matches('`').to_string())
             .filter(|f| !f.is_empty())
             .collect()

@@ -83,12 +83,24 @@ impl Run<'_> {
     }
 }
 
+/// Struct fields drop in order: the lock is released before a deferred signal is raised.
+struct Held {
+    _lock: lock::ServiceLock,
+    signals: DeferSignals,
+}
+
 /// Runs the release. `Err` only when it could not start (lock held, unusable state folder);
 /// every later failure is a `Report` with `failed` set and the outcome recorded.
 pub fn execute(docker: &Docker, state: &StateDir, req: &Request) -> Result<Report, String> {
-    let signals = DeferSignals::install();
+    // The lock first, signals deferred after: a Ctrl-C while waiting for another release
+    // simply ends the wait. A signal between the two leaves a lock whose pid is dead, which
+    // the next release breaks safely.
     let acquired = lock::acquire(&state.locks(), &req.service, &req.operator, req.lock_wait)?;
-    let _lock = acquired.lock;
+    let held = Held {
+        _lock: acquired.lock,
+        signals: DeferSignals::install(),
+    };
+    let signals = &held.signals;
     let mut run = Run {
         state,
         req,
