@@ -305,6 +305,63 @@ fn release_lifecycle_against_a_real_daemon() {
 }
 
 #[test]
+fn a_signal_during_the_health_wait_restores_the_old_container() {
+    let Some((docker, _serial)) = daemon() else {
+        return;
+    };
+    images(&docker);
+    let service = format!("playtest-sig-{}", std::process::id());
+    let names = [
+        service.clone(),
+        format!("{service}-next"),
+        format!("{service}-previous"),
+    ];
+    cleanup(&docker, &names);
+    let state_dir = tempfile::tempdir().unwrap();
+    let state = StateDir(state_dir.path().to_path_buf());
+    let port = free_port();
+    let r = execute(
+        &docker,
+        &state,
+        &request(release_args(&service, "v1", port, json!({}))),
+    )
+    .unwrap();
+    assert_eq!(r.outcome, Some(Outcome::Released), "{}", r.message);
+
+    // v3 never gets healthy; a real SIGTERM to this process arrives while the release waits.
+    let mut args = release_args(&service, "v3", port, json!({}));
+    args["health"]["timeout"] = json!("20s");
+    let killer = std::thread::spawn(|| {
+        std::thread::sleep(Duration::from_secs(3));
+        // SAFETY: signalling ourselves; the release's guard has the handler installed.
+        unsafe { libc::kill(libc::getpid(), libc::SIGTERM) };
+    });
+    super::signals::RERAISED.store(0, std::sync::atomic::Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    let r = execute(&docker, &state, &request(args)).unwrap();
+    killer.join().unwrap();
+    assert_eq!(r.outcome, Some(Outcome::Interrupted), "{}", r.message);
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "stopped waiting at the signal"
+    );
+    assert!(
+        r.message.contains("signal 15") && r.message.contains("restarted and is running"),
+        "{}",
+        r.message
+    );
+    assert_eq!(get(port, "/version").as_deref(), Some("v1"));
+    assert!(!state.locks().join(&service).exists(), "lock released");
+    assert_eq!(
+        super::signals::RERAISED.load(std::sync::atomic::Ordering::SeqCst),
+        libc::SIGTERM
+    );
+    let (entries, _) = read_all(&state.releases(), &service).unwrap();
+    assert_eq!(entries.last().unwrap().outcome, Outcome::Interrupted);
+    cleanup(&docker, &names);
+}
+
+#[test]
 fn docker_container_module_recreates_only_on_change() {
     let Some((docker, _serial)) = daemon() else {
         return;

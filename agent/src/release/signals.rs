@@ -74,12 +74,26 @@ impl Drop for DeferSignals {
         }
         let sig = CAUGHT.swap(0, Ordering::SeqCst);
         if sig != 0 {
-            // SAFETY: raising a signal on ourselves; its previous disposition now applies.
-            unsafe {
-                libc::raise(sig);
-            }
+            reraise(sig);
         }
     }
+}
+
+#[cfg(not(test))]
+fn reraise(sig: libc::c_int) {
+    // SAFETY: raising a signal on ourselves; its previous disposition now applies.
+    unsafe {
+        libc::raise(sig);
+    }
+}
+
+/// The signal the last guard would have raised again; tests check it instead of dying.
+#[cfg(test)]
+pub static RERAISED: AtomicI32 = AtomicI32::new(0);
+
+#[cfg(test)]
+fn reraise(sig: libc::c_int) {
+    RERAISED.store(sig, Ordering::SeqCst);
 }
 
 #[cfg(test)]
@@ -89,7 +103,7 @@ mod tests {
     #[test]
     fn a_signal_is_recorded_not_acted_on() {
         // SIGHUP's default action would end the test binary: reaching the assert proves the
-        // guard deferred it. The re-raise on drop is not exercised here for the same reason.
+        // guard deferred it. (Under test, the re-raise on drop is recorded, not raised.)
         let _serial = crate::release::PROCESS_TEST_LOCK
             .lock()
             .unwrap_or_else(|p| p.into_inner());
@@ -98,7 +112,12 @@ mod tests {
             libc::raise(libc::SIGHUP);
         }
         assert_eq!(guard.caught(), Some(libc::SIGHUP));
-        CAUGHT.store(0, Ordering::SeqCst);
+        RERAISED.store(0, Ordering::SeqCst);
         drop(guard);
+        assert_eq!(
+            RERAISED.load(Ordering::SeqCst),
+            libc::SIGHUP,
+            "raised again on drop"
+        );
     }
 }
