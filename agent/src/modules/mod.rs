@@ -5,6 +5,13 @@
 //! structs with `deny_unknown_fields`, deserialized from the rendered JSON the controller
 //! sent, so a bad option is an error naming the option.
 
+pub mod docker_container;
+pub mod docker_image;
+pub mod docker_image_pull;
+pub mod docker_login;
+pub mod release;
+pub mod release_history;
+
 use play_protocol::{ModuleCall, ModuleResult};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -60,6 +67,12 @@ pub fn dispatch(call: &ModuleCall) -> ModuleResult {
     };
     let outcome: ModuleOutcome = match call.module.as_str() {
         // Each module: `name => name::run(parse_args("name", &call.args)?, &ctx)`.
+        "docker_image" => parse_args("docker_image", &call.args).and_then(|a| docker_image::run(a, &ctx)),
+        "docker_image_pull" => parse_args("docker_image_pull", &call.args).and_then(|a| docker_image_pull::run(a, &ctx)),
+        "docker_login" => parse_args("docker_login", &call.args).and_then(|a| docker_login::run(a, &ctx)),
+        "docker_container" => parse_args("docker_container", &call.args).and_then(|a| docker_container::run(a, &ctx)),
+        "release" => parse_args("release", &call.args).and_then(|a| release::run(a, &ctx)),
+        "release_history" => parse_args("release_history", &call.args).and_then(|a| release_history::run(a, &ctx)),
         other => Err(ModuleError(format!(
             "unknown module '{other}': this agent ({}) does not have it; is the controller newer than the agent?",
             env!("CARGO_PKG_VERSION")

@@ -1,0 +1,193 @@
+//! The release history: `<state>/releases/<service>.jsonl`, one JSON line per release attempt
+//! that changed something or failed (an "unchanged" run is not an event and is not written).
+//!
+//! Lines are appended with O_APPEND in one write, the folder is 0700 and the file 0600. No
+//! line ever holds an env value: only the env file's sha256 and the config hash. `play
+//! releases` lists these lines and `play rollback --to previous|TAG|sha256:` resolves from them.
+
+use serde::{Deserialize, Serialize};
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// How an attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The new container is healthy and serving.
+    Released,
+    /// Same as released, for a `play rollback` (an earlier digest replayed).
+    RolledBack,
+    /// The pull failed; nothing was touched.
+    FailedPull,
+    /// The new container could not be created or started; the old one was restored.
+    FailedStart,
+    /// The new container never became healthy; the old one was restored.
+    FailedHealth,
+    /// The agent was told to stop during the release; the old one was restored.
+    Interrupted,
+}
+
+impl Outcome {
+    pub fn is_success(self) -> bool {
+        matches!(self, Outcome::Released | Outcome::RolledBack)
+    }
+}
+
+/// What ran before this release.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Previous {
+    pub digest: Option<String>,
+    pub image_id: Option<String>,
+    #[serde(default)]
+    pub image: Option<String>,
+}
+
+/// One line of the history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// RFC 3339 UTC, when the attempt ended.
+    pub time: String,
+    pub operator: String,
+    pub reason: String,
+    pub service: String,
+    /// The reference as asked (`repo:tag` or `repo@sha256:..`).
+    pub image: String,
+    pub tag: Option<String>,
+    /// The repo digest (`sha256:..`), when the image came from a registry.
+    pub digest: Option<String>,
+    pub image_id: Option<String>,
+    /// sha256 of the env file's bytes, when there is one.
+    pub env_sha256: Option<String>,
+    pub config_sha256: Option<String>,
+    pub outcome: Outcome,
+    pub previous: Option<Previous>,
+    pub duration_ms: u64,
+    pub host: String,
+    /// Why it failed, in one line (no log lines: those are in the task's message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+pub fn history_path(releases_dir: &Path, service: &str) -> PathBuf {
+    releases_dir.join(format!("{service}.jsonl"))
+}
+
+/// Appends one line.
+pub fn append(releases_dir: &Path, entry: &HistoryEntry) -> Result<(), String> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(releases_dir)
+        .map_err(|e| format!("cannot create {}: {e}", releases_dir.display()))?;
+    let path = history_path(releases_dir, &entry.service);
+    let mut line = serde_json::to_vec(entry).map_err(|e| e.to_string())?;
+    line.push(b'\n');
+    let mut f = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let _ = f.set_permissions(fs::Permissions::from_mode(0o600));
+    f.write_all(&line)
+        .and_then(|_| f.sync_data())
+        .map_err(|e| format!("cannot append to {}: {e}", path.display()))
+}
+
+/// All entries, oldest first; lines that do not parse (a torn write, a newer format) are
+/// skipped and counted.
+pub fn read_all(releases_dir: &Path, service: &str) -> Result<(Vec<HistoryEntry>, usize), String> {
+    let path = history_path(releases_dir, service);
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let mut entries = Vec::new();
+    let mut skipped = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        match serde_json::from_str(line) {
+            Ok(e) => entries.push(e),
+            Err(_) => skipped += 1,
+        }
+    }
+    Ok((entries, skipped))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn entry() -> HistoryEntry {
+        HistoryEntry {
+            time: "2025-11-25T11:06:00Z".into(),
+            operator: "alice@ctl".into(),
+            reason: "ship v2".into(),
+            service: "web".into(),
+            image: "reg:5000/app:v2".into(),
+            tag: Some("v2".into()),
+            digest: Some("sha256:dd".into()),
+            image_id: Some("sha256:ii".into()),
+            env_sha256: Some("ee".into()),
+            config_sha256: Some("cc".into()),
+            outcome: Outcome::Released,
+            previous: Some(Previous {
+                digest: Some("sha256:d1".into()),
+                image_id: Some("sha256:i1".into()),
+                image: Some("reg:5000/app:v1".into()),
+            }),
+            duration_ms: 1234,
+            host: "vm1".into(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn line_shape_is_pinned() {
+        assert_eq!(
+            serde_json::to_value(entry()).unwrap(),
+            json!({
+                "time": "2025-11-25T11:06:00Z", "operator": "alice@ctl", "reason": "ship v2",
+                "service": "web", "image": "reg:5000/app:v2", "tag": "v2", "digest": "sha256:dd",
+                "image_id": "sha256:ii", "env_sha256": "ee", "config_sha256": "cc",
+                "outcome": "released",
+                "previous": {"digest": "sha256:d1", "image_id": "sha256:i1", "image": "reg:5000/app:v1"},
+                "duration_ms": 1234, "host": "vm1"
+            })
+        );
+        let mut failed = entry();
+        failed.outcome = Outcome::FailedHealth;
+        failed.error = Some("not healthy within 60s".into());
+        let v = serde_json::to_value(failed).unwrap();
+        assert_eq!(
+            (v["outcome"].as_str(), v["error"].as_str()),
+            (Some("failed_health"), Some("not healthy within 60s"))
+        );
+    }
+
+    #[test]
+    fn appended_lines_read_back_with_private_modes() {
+        let dir = tempfile::tempdir().unwrap();
+        let releases = dir.path().join("releases");
+        append(&releases, &entry()).unwrap();
+        let mut second = entry();
+        second.outcome = Outcome::RolledBack;
+        append(&releases, &second).unwrap();
+        let path = history_path(&releases, "web");
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{torn\n")
+            .unwrap();
+        let (entries, skipped) = read_all(&releases, "web").unwrap();
+        assert_eq!((entries.len(), skipped), (2, 1));
+        assert_eq!(entries[1].outcome, Outcome::RolledBack);
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!((mode(&releases), mode(&path)), (0o700, 0o600));
+        assert!(read_all(&releases, "other").unwrap().0.is_empty());
+    }
+}
