@@ -13,7 +13,7 @@ pub const SOCKET: &str = "/var/run/docker.sock";
 pub fn version_from_response(raw: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(raw);
     let (head, body) = text.split_once("\r\n\r\n")?;
-    if !head.starts_with("HTTP/1.") || !head.split_whitespace().nth(1).is_some_and(|s| s == "200") {
+    if !head.starts_with("HTTP/1.") || head.split_whitespace().nth(1).is_none_or(|s| s != "200") {
         return None;
     }
     let v: Value = serde_json::from_str(body.trim()).ok()?;

@@ -23,6 +23,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// Ansible's limit for diffs: larger files are not shown.
 pub const MAX_DIFF_BYTES: usize = 104_448;
 
+/// A check run on the finished temp file before it replaces the destination.
+pub type Validator<'a> = &'a dyn Fn(&Path) -> Result<(), String>;
+
 /// How the replacement file is finished before it takes the destination's place.
 #[derive(Default)]
 pub struct WriteOptions<'a> {
@@ -32,7 +35,7 @@ pub struct WriteOptions<'a> {
     pub uid: Option<u32>,
     pub gid: Option<u32>,
     /// Runs on the finished temp file; an error aborts the write (copy's `validate`).
-    pub validate: Option<&'a dyn Fn(&Path) -> Result<(), String>>,
+    pub validate: Option<Validator<'a>>,
 }
 
 /// Replaces `dest` with `data` atomically (see the module doc).

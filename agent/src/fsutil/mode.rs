@@ -98,9 +98,7 @@ fn apply_symbolic(spec: &str, mut mode: u32, is_dir: bool) -> Result<u32, String
                 return Err(bad(&format!("unexpected '{}'", op as char)));
             }
             rest = &rest[1..];
-            let perm_end = rest
-                .find(|c| matches!(c, '+' | '-' | '='))
-                .unwrap_or(rest.len());
+            let perm_end = rest.find(['+', '-', '=']).unwrap_or(rest.len());
             let executable = is_dir || mode & 0o111 != 0;
             let mut bits = 0;
             for c in rest[..perm_end].chars() {

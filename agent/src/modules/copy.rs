@@ -14,7 +14,7 @@ use play_protocol::ModuleResult;
 use serde::Deserialize;
 use serde_json::Value;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -154,9 +154,7 @@ pub fn run(args: Args, ctx: &Context<'_>) -> ModuleOutcome {
                 mode,
                 uid,
                 gid,
-                validate: check_fn
-                    .as_ref()
-                    .map(|f| f as &dyn Fn(&Path) -> Result<(), String>),
+                validate: check_fn.as_ref().map(|f| f as fsutil::Validator<'_>),
             };
             fsutil::atomic_write(&dest, &data, &opts)?;
         }

@@ -1,6 +1,7 @@
 use super::*;
 use serde_json::json;
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 
 fn args(dest: &Path, content: &str) -> Args {
     Args {

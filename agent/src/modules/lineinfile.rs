@@ -11,7 +11,7 @@ use crate::fsutil::{self, Attrs, ModeSpec, WriteOptions};
 use play_protocol::ModuleResult;
 use regex::bytes::Regex;
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -390,9 +390,7 @@ pub fn run(args: Args, ctx: &Context<'_>) -> ModuleOutcome {
                 mode: None,
                 uid,
                 gid,
-                validate: check_fn
-                    .as_ref()
-                    .map(|f| f as &dyn Fn(&Path) -> Result<(), String>),
+                validate: check_fn.as_ref().map(|f| f as fsutil::Validator<'_>),
             };
             fsutil::atomic_write(&path, &new, &opts)?;
         }

@@ -52,11 +52,14 @@ pub struct Context<'a> {
     pub cancel: &'a AtomicBool,
 }
 
+#[cfg_attr(not(test), allow(dead_code))]
 static NO_ENV: BTreeMap<String, String> = BTreeMap::new();
+#[cfg_attr(not(test), allow(dead_code))]
 static NEVER_CANCELLED: AtomicBool = AtomicBool::new(false);
 
 impl<'a> Context<'a> {
     /// A context with the given bounds and nothing else set.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn new(
         check: bool,
         environment: &'a BTreeMap<String, String>,
@@ -76,6 +79,7 @@ impl<'a> Context<'a> {
     }
 
     /// A context not tied to any request (tests, internal helpers): no bounds, no env.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn detached(check: bool) -> Context<'static> {
         Context::new(check, &NO_ENV, &NEVER_CANCELLED, None)
     }
