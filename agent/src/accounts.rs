@@ -26,6 +26,10 @@ pub struct Group {
     pub members: Vec<String>,
 }
 
+/// Tests that add or remove real accounts take this, so they never race each other.
+#[cfg(test)]
+pub static TEST_ETC_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 pub const PASSWD: &str = "/etc/passwd";
 pub const GROUP: &str = "/etc/group";
 pub const SHADOW: &str = "/etc/shadow";

@@ -1,3 +1,4 @@
+//! Tests for the request loop, driven over in-memory readers and pipes.
 use super::*;
 use play_protocol::{encode_frame, ModuleCall};
 use serde_json::json;

@@ -1,3 +1,4 @@
+//! Tests for `fsutil`: atomic writes (incl. a simulated full disk), backups, checksums.
 use super::*;
 
 #[test]

@@ -1,3 +1,4 @@
+//! Tests for `catalogue` (unit tests in temp dirs; see the module under test for what it owns).
 //! Keeps the agent's typed arguments and the protocol's module catalogue in step: every
 //! option the controller may send must be a field, and every field must be in the catalogue
 //! (or be internal, starting with `_`).

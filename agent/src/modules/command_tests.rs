@@ -1,3 +1,4 @@
+//! Tests for `command` (unit tests in temp dirs; see the module under test for what it owns).
 use super::*;
 
 fn args(cmd: &str) -> Args {

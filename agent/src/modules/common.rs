@@ -46,6 +46,47 @@ pub fn validator<'c>(
     })
 }
 
+/// Runs a shadow-utils tool (useradd, groupmod, chpasswd, ...), retrying while another
+/// process holds the passwd/group lock (their exit code 10); other codes outside `ok` fail.
+/// The arguments may be shown in errors; secrets go through `stdin`, which is not.
+pub fn run_account_tool(
+    argv: &[String],
+    stdin: Option<Vec<u8>>,
+    ok: &[i32],
+    ctx: &Context<'_>,
+) -> Result<(), ModuleError> {
+    const LOCKED: i32 = 10;
+    let cmd = Cmd {
+        program: argv[0].clone(),
+        args: argv[1..].to_vec(),
+        stdin,
+        ..Cmd::default()
+    };
+    let mut attempts = 0;
+    loop {
+        let out = proc::run(&cmd, ctx)?;
+        if ok.contains(&out.rc) {
+            return Ok(());
+        }
+        attempts += 1;
+        if out.rc == LOCKED && attempts < 10 {
+            ctx.interrupted()?;
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            continue;
+        }
+        let shown = if cmd.stdin.is_some() {
+            argv[0].clone()
+        } else {
+            argv.join(" ")
+        };
+        return Err(ModuleError(format!(
+            "{shown} failed (rc {}): {}",
+            out.rc,
+            out.stderr_text().trim()
+        )));
+    }
+}
+
 /// What Ansible's file modules report about a path: state, mode, owner, size.
 pub fn path_info(path: &Path) -> Map<String, Value> {
     let mut m = Map::new();

@@ -1,3 +1,4 @@
+//! Tests for `copy` (unit tests in temp dirs; see the module under test for what it owns).
 use super::*;
 use serde_json::json;
 use std::os::unix::fs::PermissionsExt;

@@ -1,3 +1,4 @@
+//! Tests for `file` (unit tests in temp dirs; see the module under test for what it owns).
 use super::*;
 use std::os::unix::fs::PermissionsExt;
 

@@ -1,9 +1,8 @@
 //! `group`: a local group present (with a gid) or absent, via groupadd/groupmod/groupdel,
 //! compared against /etc/group.
 
-use super::{args, Context, ModuleError, ModuleOutcome};
+use super::{args, common, Context, ModuleError, ModuleOutcome};
 use crate::accounts;
-use crate::proc::{self, Cmd};
 use play_protocol::ModuleResult;
 use serde::Deserialize;
 
@@ -66,20 +65,7 @@ pub fn run(a: Args, ctx: &Context<'_>) -> ModuleOutcome {
     let current = accounts::group_by_name(&name);
     let argv = plan(current.as_ref(), &a, &name, present);
     if let (Some(argv), false) = (&argv, ctx.check) {
-        let cmd = Cmd {
-            program: argv[0].clone(),
-            args: argv[1..].to_vec(),
-            ..Cmd::default()
-        };
-        let out = proc::run(&cmd, ctx)?;
-        if out.rc != 0 {
-            return Err(ModuleError(format!(
-                "{} failed (rc {}): {}",
-                argv.join(" "),
-                out.rc,
-                out.stderr_text().trim()
-            )));
-        }
+        common::run_account_tool(argv, None, &[0], ctx)?;
     }
     let mut result = ModuleResult::changed(argv.is_some())
         .with("name", name.clone())
@@ -134,6 +120,9 @@ mod tests {
         if unsafe { libc::geteuid() } != 0 {
             return;
         }
+        let _guard = accounts::TEST_ETC_LOCK
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let ctx = Context::detached(false);
         let _ = run(args("absent", None), &ctx);
         assert!(

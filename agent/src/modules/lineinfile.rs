@@ -331,6 +331,11 @@ pub fn run(args: Args, ctx: &Context<'_>) -> ModuleOutcome {
     };
     let (uid, gid) = fsutil::attrs::resolve_ids(&attrs)?;
 
+    if path.is_dir() {
+        return Err(ModuleError(format!(
+            "lineinfile: {path_str} is a directory, not a file"
+        )));
+    }
     let old = match std::fs::read(&path) {
         Ok(d) => Some(d),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -340,11 +345,6 @@ pub fn run(args: Args, ctx: &Context<'_>) -> ModuleOutcome {
             )))
         }
     };
-    if path.is_dir() {
-        return Err(ModuleError(format!(
-            "lineinfile: {path_str} is a directory"
-        )));
-    }
     let mut result = ModuleResult::ok();
     if old.is_none() {
         if state == "absent" {

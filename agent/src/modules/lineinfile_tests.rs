@@ -1,3 +1,4 @@
+//! Tests for `lineinfile` (unit tests in temp dirs; see the module under test for what it owns).
 use super::*;
 
 fn edit(line: &str) -> Edit {

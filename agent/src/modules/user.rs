@@ -2,9 +2,8 @@
 //! /etc/passwd, /etc/group and /etc/shadow. A password (always a hash) goes to `chpasswd -e`
 //! on stdin, never into argv or a log.
 
-use super::{args, Context, ModuleError, ModuleOutcome};
+use super::{args, common, Context, ModuleError, ModuleOutcome};
 use crate::accounts::{self, User};
-use crate::proc::{self, Cmd};
 use play_protocol::ModuleResult;
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -144,30 +143,6 @@ pub fn usermod_args(a: &Args, cur: &Current, wanted_gid: Option<u32>) -> Option<
     })
 }
 
-fn exec(
-    argv: &[String],
-    stdin: Option<Vec<u8>>,
-    ok_codes: &[i32],
-    ctx: &Context<'_>,
-) -> Result<(), ModuleError> {
-    let cmd = Cmd {
-        program: argv[0].clone(),
-        args: argv[1..].to_vec(),
-        stdin,
-        ..Cmd::default()
-    };
-    let out = proc::run(&cmd, ctx)?;
-    if !ok_codes.contains(&out.rc) {
-        return Err(ModuleError(format!(
-            "{} failed (rc {}): {}",
-            argv[0],
-            out.rc,
-            out.stderr_text().trim()
-        )));
-    }
-    Ok(())
-}
-
 pub fn run(a: Args, ctx: &Context<'_>) -> ModuleOutcome {
     let name = a
         .name
@@ -201,7 +176,7 @@ pub fn run(a: Args, ctx: &Context<'_>) -> ModuleOutcome {
                 }
                 argv.push(name.clone());
                 // rc 12: the home or mail spool to remove was already gone.
-                exec(&argv, None, &[0, 12], ctx)?;
+                common::run_account_tool(&argv, None, &[0, 12], ctx)?;
             }
         }
         return Ok(result.with("state", "absent"));
@@ -231,10 +206,10 @@ pub fn run(a: Args, ctx: &Context<'_>) -> ModuleOutcome {
     result.changed = !commands.is_empty() || password_differs;
     if !ctx.check {
         for argv in &commands {
-            exec(argv, None, &[0], ctx)?;
+            common::run_account_tool(argv, None, &[0], ctx)?;
         }
         if let (true, Some(p)) = (password_differs, &a.password) {
-            exec(
+            common::run_account_tool(
                 &["chpasswd".into(), "-e".into()],
                 Some(format!("{name}:{p}\n").into_bytes()),
                 &[0],

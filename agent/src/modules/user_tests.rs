@@ -1,3 +1,4 @@
+//! Tests for `user` (unit tests in temp dirs; see the module under test for what it owns).
 use super::*;
 
 const NAME: &str = "playtestusr";
@@ -67,6 +68,9 @@ fn lifecycle_of_a_real_user() {
     if unsafe { libc::geteuid() } != 0 {
         return;
     }
+    let _guard = accounts::TEST_ETC_LOCK
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let live = Context::detached(false);
     let cleanup = || {
         let mut a = base();
