@@ -68,11 +68,14 @@ pub struct Response {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ResponseBody {
-    /// The agent's protocol version, its own version string and its pid.
+    /// The agent's protocol version, its own version string, its pid, and the hex sha256 of
+    /// its own binary (so the controller can tell which build answered).
     Hello {
         protocol: u32,
         agent: String,
         pid: u32,
+        #[serde(default)]
+        sha256: String,
     },
     /// Facts under Ansible's names (`ansible_hostname`, ...).
     Facts { facts: Map<String, Value> },
@@ -243,10 +246,18 @@ mod tests {
                     protocol: 1,
                     agent: "0.1.0".into(),
                     pid: 42,
+                    sha256: "ab12".into(),
                 },
             },
-            json!({"id": 1, "type": "hello", "protocol": 1, "agent": "0.1.0", "pid": 42}),
+            json!({"id": 1, "type": "hello", "protocol": 1, "agent": "0.1.0", "pid": 42,
+                   "sha256": "ab12"}),
         );
+        // An older agent without the field still reads.
+        let old: Response = serde_json::from_value(
+            json!({"id": 1, "type": "hello", "protocol": 1, "agent": "0.0.9", "pid": 7}),
+        )
+        .unwrap();
+        assert!(matches!(old.body, ResponseBody::Hello { ref sha256, .. } if sha256.is_empty()));
     }
 
     #[test]

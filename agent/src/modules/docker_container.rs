@@ -516,11 +516,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn options_match_the_catalogue() {
-        crate::docker::testing::assert_catalogue_matches::<Args>("docker_container");
-    }
-
-    #[test]
     fn args_build_the_spec() {
         let a: Args = serde_json::from_value(json!({
             "name": "web", "image": "app:v1", "command": "httpd -f -p 80",

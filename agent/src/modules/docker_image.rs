@@ -119,11 +119,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn options_match_the_catalogue() {
-        crate::docker::testing::assert_catalogue_matches::<Args>("docker_image");
-    }
-
-    #[test]
     fn unknown_options_and_sources_are_rejected() {
         let a = serde_json::from_value::<Args>(json!({"name": "x", "source": "build"}));
         assert!(a.unwrap_err().to_string().contains("build"));

@@ -92,11 +92,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn options_match_the_catalogue() {
-        crate::docker::testing::assert_catalogue_matches::<Args>("docker_image_pull");
-    }
-
-    #[test]
     fn pull_takes_community_docker_values() {
         let a: Args = serde_json::from_value(json!({"name": "x", "pull": "not_present"})).unwrap();
         assert_eq!(a.pull, Pull::NotPresent);

@@ -146,12 +146,9 @@ mod tests {
             environment: env,
             become_user: None,
             timeout: None,
+            deadline: None,
+            cancel: &crate::modules::NEVER_CANCELLED,
         }
-    }
-
-    #[test]
-    fn options_match_the_catalogue() {
-        crate::docker::testing::assert_catalogue_matches::<Args>("docker_login");
     }
 
     #[test]

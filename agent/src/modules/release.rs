@@ -326,11 +326,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn options_match_the_catalogue() {
-        crate::docker::testing::assert_catalogue_matches::<Args>("release");
-    }
-
-    #[test]
     fn digest_pins_the_reference_and_tag_is_kept_for_the_record() {
         let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
         let a: Args = serde_json::from_value(

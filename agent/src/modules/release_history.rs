@@ -40,11 +40,6 @@ mod tests {
     use crate::release::history::{append, HistoryEntry, Outcome};
 
     #[test]
-    fn options_match_the_catalogue() {
-        crate::docker::testing::assert_catalogue_matches::<Args>("release_history");
-    }
-
-    #[test]
     fn newest_first_and_limited() {
         let dir = tempfile::tempdir().unwrap();
         let state = StateDir(dir.path().to_path_buf());

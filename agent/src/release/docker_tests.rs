@@ -108,6 +108,8 @@ fn ctx(check: bool, env: &BTreeMap<String, String>) -> Context<'_> {
         environment: env,
         become_user: None,
         timeout: None,
+        deadline: None,
+        cancel: &crate::modules::NEVER_CANCELLED,
     }
 }
 
