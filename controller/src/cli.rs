@@ -87,7 +87,12 @@ pub struct RunArgs {
     pub accept_new_host_keys: bool,
 
     /// Connection timeout in seconds (per hop).
-    #[arg(short = 'T', long = "timeout", value_name = "SECONDS", default_value_t = 10)]
+    #[arg(
+        short = 'T',
+        long = "timeout",
+        value_name = "SECONDS",
+        default_value_t = 10
+    )]
     pub timeout: u64,
 
     /// Bound on each task's run time on a host, in seconds (0: none).
@@ -135,7 +140,12 @@ pub struct RunArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct InventoryOpts {
     /// Inventory file, directory, or comma-separated host list (repeatable).
-    #[arg(short = 'i', long = "inventory", value_name = "INVENTORY", env = "ANSIBLE_INVENTORY")]
+    #[arg(
+        short = 'i',
+        long = "inventory",
+        value_name = "INVENTORY",
+        env = "ANSIBLE_INVENTORY"
+    )]
     pub inventory: Vec<String>,
 }
 

@@ -9,15 +9,25 @@ fn main() {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { play::run::exit::BAD_OPTIONS } else { 0 };
+            let code = if e.use_stderr() {
+                play::run::exit::BAD_OPTIONS
+            } else {
+                0
+            };
             let _ = e.print();
             std::process::exit(code);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
-            let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("ERROR! cannot start the runtime: {e}\n").as_bytes());
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                format!("ERROR! cannot start the runtime: {e}\n").as_bytes(),
+            );
             std::process::exit(play::run::exit::ERROR);
         }
     };

@@ -32,7 +32,11 @@ impl AgentBinary {
         let bytes = std::fs::read(path)
             .map_err(|e| format!("cannot read the agent binary {}: {e}", path.display()))?;
         let sha256 = hex::encode(Sha256::digest(&bytes));
-        Ok(Self { bytes: Arc::new(bytes), sha256, path: path.to_path_buf() })
+        Ok(Self {
+            bytes: Arc::new(bytes),
+            sha256,
+            path: path.to_path_buf(),
+        })
     }
 
     /// The file name on hosts: versioned by content, so two controllers never fight over it.

@@ -1,7 +1,7 @@
 //! Request/response over frames with a started agent.
 
 use play_protocol::{
-    decode_len, frame::decode_payload, encode_frame, ModuleCall, ModuleResult, Request,
+    decode_len, encode_frame, frame::decode_payload, ModuleCall, ModuleResult, Request,
     RequestBody, Response, ResponseBody, FRAME_HEADER_BYTES, PROTOCOL_VERSION,
 };
 use serde_json::{Map, Value};
@@ -37,10 +37,17 @@ pub struct AgentConn<R, W> {
 
 impl<R: AsyncRead + Unpin + Send, W: AsyncWrite + Unpin + Send> AgentConn<R, W> {
     /// Performs the handshake. Reads the first 4 bytes first: `PLAY` means "not cached".
-    pub async fn handshake(mut reader: R, mut writer: W, controller: &str) -> Result<Self, AgentError> {
+    pub async fn handshake(
+        mut reader: R,
+        mut writer: W,
+        controller: &str,
+    ) -> Result<Self, AgentError> {
         let hello = Request {
             id: 0,
-            body: RequestBody::Hello { protocol: PROTOCOL_VERSION, controller: controller.to_string() },
+            body: RequestBody::Hello {
+                protocol: PROTOCOL_VERSION,
+                controller: controller.to_string(),
+            },
         };
         write_frame(&mut writer, &hello).await?;
         let mut header = [0u8; FRAME_HEADER_BYTES];
@@ -65,7 +72,11 @@ impl<R: AsyncRead + Unpin + Send, W: AsyncWrite + Unpin + Send> AgentConn<R, W> 
         }
     }
 
-    async fn call(&mut self, body: RequestBody, timeout: Option<Duration>) -> Result<ResponseBody, AgentError> {
+    async fn call(
+        &mut self,
+        body: RequestBody,
+        timeout: Option<Duration>,
+    ) -> Result<ResponseBody, AgentError> {
         let id = self.next_id;
         self.next_id += 1;
         write_frame(&mut self.writer, &Request { id, body }).await?;
@@ -78,34 +89,54 @@ impl<R: AsyncRead + Unpin + Send, W: AsyncWrite + Unpin + Send> AgentConn<R, W> 
             read_payload(&mut self.reader, header).await
         };
         let resp = match timeout {
-            Some(t) => tokio::time::timeout(t, read).await.map_err(|_| AgentError::Timeout(t.as_secs()))??,
+            Some(t) => tokio::time::timeout(t, read)
+                .await
+                .map_err(|_| AgentError::Timeout(t.as_secs()))??,
             None => read.await?,
         };
         if resp.id != id {
-            return Err(AgentError::Protocol(format!("answer to request {} while waiting for {id}", resp.id)));
+            return Err(AgentError::Protocol(format!(
+                "answer to request {} while waiting for {id}",
+                resp.id
+            )));
         }
         Ok(resp.body)
     }
 
-    pub async fn facts(&mut self, timeout: Option<Duration>) -> Result<Map<String, Value>, AgentError> {
+    pub async fn facts(
+        &mut self,
+        timeout: Option<Duration>,
+    ) -> Result<Map<String, Value>, AgentError> {
         match self.call(RequestBody::Facts, timeout).await? {
             ResponseBody::Facts { facts } => Ok(facts),
             ResponseBody::Error { message } => Err(AgentError::Refused(message)),
-            other => Err(AgentError::Protocol(format!("expected facts, got {other:?}"))),
+            other => Err(AgentError::Protocol(format!(
+                "expected facts, got {other:?}"
+            ))),
         }
     }
 
-    pub async fn run(&mut self, call: ModuleCall, timeout: Option<Duration>) -> Result<ModuleResult, AgentError> {
+    pub async fn run(
+        &mut self,
+        call: ModuleCall,
+        timeout: Option<Duration>,
+    ) -> Result<ModuleResult, AgentError> {
         match self.call(RequestBody::Run(call), timeout).await? {
             ResponseBody::Result(r) => Ok(r),
             ResponseBody::Error { message } => Err(AgentError::Refused(message)),
-            other => Err(AgentError::Protocol(format!("expected a result, got {other:?}"))),
+            other => Err(AgentError::Protocol(format!(
+                "expected a result, got {other:?}"
+            ))),
         }
     }
 
     /// Asks the agent to exit; errors are irrelevant at this point.
     pub async fn shutdown(mut self) {
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.call(RequestBody::Shutdown, None)).await;
+        let _ = tokio::time::timeout(
+            Duration::from_secs(5),
+            self.call(RequestBody::Shutdown, None),
+        )
+        .await;
         let _ = self.writer.shutdown().await;
     }
 }
@@ -120,13 +151,22 @@ fn resp_sha(resp: &Response) -> String {
 
 async fn write_frame<W: AsyncWrite + Unpin>(w: &mut W, req: &Request) -> Result<(), AgentError> {
     let frame = encode_frame(req).map_err(|e| AgentError::Protocol(e.to_string()))?;
-    w.write_all(&frame).await.map_err(|e| AgentError::Died(format!(" ({e})")))?;
-    w.flush().await.map_err(|e| AgentError::Died(format!(" ({e})")))
+    w.write_all(&frame)
+        .await
+        .map_err(|e| AgentError::Died(format!(" ({e})")))?;
+    w.flush()
+        .await
+        .map_err(|e| AgentError::Died(format!(" ({e})")))
 }
 
-async fn read_payload<R: AsyncRead + Unpin>(r: &mut R, header: [u8; FRAME_HEADER_BYTES]) -> Result<Response, AgentError> {
+async fn read_payload<R: AsyncRead + Unpin>(
+    r: &mut R,
+    header: [u8; FRAME_HEADER_BYTES],
+) -> Result<Response, AgentError> {
     let len = decode_len(header).map_err(|e| AgentError::Protocol(e.to_string()))?;
     let mut payload = vec![0u8; len];
-    r.read_exact(&mut payload).await.map_err(|e| AgentError::Died(format!(" mid-answer ({e})")))?;
+    r.read_exact(&mut payload)
+        .await
+        .map_err(|e| AgentError::Died(format!(" mid-answer ({e})")))?;
     decode_payload(&payload).map_err(|e| AgentError::Protocol(e.to_string()))
 }

@@ -29,7 +29,13 @@ fn start_command(bin: &AgentBinary, opts: &StartOptions) -> String {
         .as_deref()
         .map(|l| format!("PLAY_AGENT_LOG={l} "))
         .unwrap_or_default();
-    let env_prefix = if env.is_empty() { String::new() } else if opts.sudo { format!("env {env}") } else { env };
+    let env_prefix = if env.is_empty() {
+        String::new()
+    } else if opts.sudo {
+        format!("env {env}")
+    } else {
+        env
+    };
     // `PLAY` is the marker for "not cached": a frame can't begin with it (it would announce
     // a frame over the size bound).
     format!(
@@ -79,7 +85,11 @@ pub async fn start_agent(
             break;
         }
         let out = session
-            .run(&upload_command(bin), &bin.bytes, opts.timeout.max(Duration::from_secs(60)))
+            .run(
+                &upload_command(bin),
+                &bin.bytes,
+                opts.timeout.max(Duration::from_secs(60)),
+            )
             .await
             .map_err(|e| AgentError::Died(format!(": upload failed: {e}")))?;
         if out.status != Some(0) {

@@ -7,7 +7,13 @@ use crate::run::exit;
 
 pub fn run(args: &InventoryArgs) -> i32 {
     let printer = Printer::new(
-        PrinterOptions { mode: Mode::Human, color: false, verbosity: 0, diff: false, check: false },
+        PrinterOptions {
+            mode: Mode::Human,
+            color: false,
+            verbosity: 0,
+            diff: false,
+            check: false,
+        },
         Secrets::default(),
     );
     if args.inventory.inventory.is_empty() {

@@ -45,7 +45,10 @@ type Fail = (i32, String);
 
 async fn prepare_and_run(args: RunArgs, printer: Arc<Printer>) -> Result<i32, Fail> {
     if args.playbooks.is_empty() {
-        return Err((exit::BAD_OPTIONS, "no playbook given: play -i INVENTORY PLAYBOOK.yml (see play --help)".into()));
+        return Err((
+            exit::BAD_OPTIONS,
+            "no playbook given: play -i INVENTORY PLAYBOOK.yml (see play --help)".into(),
+        ));
     }
     if args.forks == 0 {
         return Err((exit::BAD_OPTIONS, "--forks must be at least 1".into()));
@@ -71,7 +74,10 @@ async fn prepare_and_run(args: RunArgs, printer: Arc<Printer>) -> Result<i32, Fa
 
     // 2. The inventory.
     if args.inventory.inventory.is_empty() {
-        return Err((exit::BAD_OPTIONS, "no inventory given: use -i FILE|DIR|host1,host2 (or set ANSIBLE_INVENTORY)".into()));
+        return Err((
+            exit::BAD_OPTIONS,
+            "no inventory given: use -i FILE|DIR|host1,host2 (or set ANSIBLE_INVENTORY)".into(),
+        ));
     }
     let inventory = Inventory::load(&args.inventory.inventory, playbook_dir.as_deref())
         .map_err(|e| (exit::PARSE_ERROR, e.to_string()))?;
@@ -87,11 +93,14 @@ async fn prepare_and_run(args: RunArgs, printer: Arc<Printer>) -> Result<i32, Fa
     }
 
     // 3. Connection settings.
-    let ssh_config = SshConfig::load(args.ssh_config.as_deref()).map_err(|e| (exit::BAD_OPTIONS, e.to_string()))?;
+    let ssh_config = SshConfig::load(args.ssh_config.as_deref())
+        .map_err(|e| (exit::BAD_OPTIONS, e.to_string()))?;
     let overrides = SshOverrides {
         user: args.remote_user.clone(),
         private_key: args.private_key.clone(),
-        host_key_policy: args.accept_new_host_keys.then_some(HostKeyPolicy::AcceptNew),
+        host_key_policy: args
+            .accept_new_host_keys
+            .then_some(HostKeyPolicy::AcceptNew),
         connect_timeout: Duration::from_secs(args.timeout.max(1)),
         ..SshOverrides::default()
     };
@@ -114,7 +123,13 @@ async fn prepare_and_run(args: RunArgs, printer: Arc<Printer>) -> Result<i32, Fa
         task_timeout: (args.task_timeout > 0).then(|| Duration::from_secs(args.task_timeout)),
         verbosity: args.verbose,
     };
-    let engine = Arc::new(Engine::new(inventory, templar, printer.clone(), opts, connect));
+    let engine = Arc::new(Engine::new(
+        inventory,
+        templar,
+        printer.clone(),
+        opts,
+        connect,
+    ));
 
     // 4. Run, stopping cleanly on SIGINT/SIGTERM: agents are told to stop (they release any
     // lock they hold) before play exits with 99.
@@ -127,8 +142,12 @@ async fn prepare_and_run(args: RunArgs, printer: Arc<Printer>) -> Result<i32, Fa
         }
     };
     if let Some(path) = &args.report {
-        write_private(path, printer.report_json().as_bytes())
-            .map_err(|e| (exit::ERROR, format!("cannot write the report {}: {e}", path.display())))?;
+        write_private(path, printer.report_json().as_bytes()).map_err(|e| {
+            (
+                exit::ERROR,
+                format!("cannot write the report {}: {e}", path.display()),
+            )
+        })?;
     }
     Ok(code)
 }
@@ -149,9 +168,23 @@ async fn interrupted() {
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}.tmp{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("report"), std::process::id()));
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("report"),
+        std::process::id()
+    ));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)
@@ -169,7 +202,12 @@ fn check_notify(pb: &Playbook) -> Vec<String> {
         let mut check = |t: &Task| {
             for n in &t.common.notify {
                 if !n.contains("{{") && !known.contains(&n.as_str()) {
-                    let place = t.common.loc.as_ref().map(|l| format!("{l}: ")).unwrap_or_default();
+                    let place = t
+                        .common
+                        .loc
+                        .as_ref()
+                        .map(|l| format!("{l}: "))
+                        .unwrap_or_default();
                     problems.push(format!(
                         "{place}task '{}' notifies '{n}', but the play has no handler with that name or listen topic",
                         t.display_name()
@@ -177,7 +215,12 @@ fn check_notify(pb: &Playbook) -> Vec<String> {
                 }
             }
         };
-        for list in [&play.pre_tasks, &play.tasks, &play.post_tasks, &play.handlers] {
+        for list in [
+            &play.pre_tasks,
+            &play.tasks,
+            &play.post_tasks,
+            &play.handlers,
+        ] {
             walk(list, &mut check);
         }
     }
@@ -188,7 +231,11 @@ fn walk(tasks: &[Task], f: &mut impl FnMut(&Task)) {
     for t in tasks {
         f(t);
         match &t.kind {
-            TaskKind::Block { block, rescue, always } => {
+            TaskKind::Block {
+                block,
+                rescue,
+                always,
+            } => {
                 walk(block, f);
                 walk(rescue, f);
                 walk(always, f);
@@ -199,18 +246,33 @@ fn walk(tasks: &[Task], f: &mut impl FnMut(&Task)) {
     }
 }
 
-fn list(args: &RunArgs, playbooks: &[Playbook], inventory: &Inventory, printer: &Printer) -> Result<i32, Fail> {
+fn list(
+    args: &RunArgs,
+    playbooks: &[Playbook],
+    inventory: &Inventory,
+    printer: &Printer,
+) -> Result<i32, Fail> {
     for pb in playbooks {
         printer.plain(&format!("\nplaybook: {}", pb.path.display()));
         for (i, play) in pb.plays.iter().enumerate() {
             let name = play.name.clone().unwrap_or_else(|| play.hosts.clone());
-            printer.plain(&format!("\n  play #{} ({}): {}\tTAGS: [{}]", i + 1, play.hosts, name, play.tags.join(",")));
+            printer.plain(&format!(
+                "\n  play #{} ({}): {}\tTAGS: [{}]",
+                i + 1,
+                play.hosts,
+                name,
+                play.tags.join(",")
+            ));
             if args.list_hosts {
                 let mut hosts = inventory.select(&play.hosts).unwrap_or_default();
                 if let Some(limit) = &args.limit {
                     hosts = inventory.limit(hosts, limit).unwrap_or_default();
                 }
-                printer.plain(&format!("    pattern: ['{}']\n    hosts ({}):", play.hosts, hosts.len()));
+                printer.plain(&format!(
+                    "    pattern: ['{}']\n    hosts ({}):",
+                    play.hosts,
+                    hosts.len()
+                ));
                 for h in hosts {
                     printer.plain(&format!("      {h}"));
                 }
@@ -221,7 +283,11 @@ fn list(args: &RunArgs, playbooks: &[Playbook], inventory: &Inventory, printer: 
                 for list in [&play.pre_tasks, &play.tasks, &play.post_tasks] {
                     walk(list, &mut |t: &Task| {
                         if matches!(t.kind, TaskKind::Module(_)) {
-                            lines.push(format!("      {}\tTAGS: [{}]", t.display_name(), t.common.tags.join(", ")));
+                            lines.push(format!(
+                                "      {}\tTAGS: [{}]",
+                                t.display_name(),
+                                t.common.tags.join(", ")
+                            ));
                         }
                         all_tags.extend(t.common.tags.iter().cloned());
                     });

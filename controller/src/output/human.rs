@@ -42,7 +42,12 @@ pub fn banner(word: &str, name: Option<&str>) -> String {
 }
 
 /// The keys Ansible hides from the `=> {...}` result dump.
-const INTERNAL_KEYS: &[&str] = &["_ansible_no_log", "_ansible_verbose_always", "invocation", "diff"];
+const INTERNAL_KEYS: &[&str] = &[
+    "_ansible_no_log",
+    "_ansible_verbose_always",
+    "invocation",
+    "diff",
+];
 
 fn result_json(result: &Value, no_log: bool) -> String {
     if no_log {
@@ -67,8 +72,14 @@ fn diff_text(result: &Value) -> String {
     for d in diffs {
         let before = d.get("before").and_then(Value::as_str).unwrap_or("");
         let after = d.get("after").and_then(Value::as_str).unwrap_or("");
-        let bh = d.get("before_header").and_then(Value::as_str).unwrap_or("before");
-        let ah = d.get("after_header").and_then(Value::as_str).unwrap_or("after");
+        let bh = d
+            .get("before_header")
+            .and_then(Value::as_str)
+            .unwrap_or("before");
+        let ah = d
+            .get("after_header")
+            .and_then(Value::as_str)
+            .unwrap_or("after");
         out.push_str(&format!("--- {bh}\n+++ {ah}\n"));
         out.push_str(&crate::output::human::unified(before, after));
     }
@@ -80,12 +91,20 @@ pub fn unified(before: &str, after: &str) -> String {
     let a: Vec<&str> = before.lines().collect();
     let b: Vec<&str> = after.lines().collect();
     if a.len() * b.len() > 4_000_000 {
-        return format!("(files too large to diff: {} -> {} lines)\n", a.len(), b.len());
+        return format!(
+            "(files too large to diff: {} -> {} lines)\n",
+            a.len(),
+            b.len()
+        );
     }
     let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
     for i in (0..a.len()).rev() {
         for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
         }
     }
     let (mut i, mut j, mut out) = (0, 0, String::new());
@@ -108,7 +127,11 @@ pub fn unified(before: &str, after: &str) -> String {
 /// One host's line: `ok: [vm1]`, `changed: [vm1] => (item=x)`, `fatal: [vm1]: FAILED! => {...}`.
 pub fn host_line(r: &HostResult<'_>, opts: &PrinterOptions) -> String {
     let host = r.host;
-    let item = r.item.as_deref().map(|i| format!(" => (item={i})")).unwrap_or_default();
+    let item = r
+        .item
+        .as_deref()
+        .map(|i| format!(" => (item={i})"))
+        .unwrap_or_default();
     let is_debug = r.result.get("_ansible_verbose_always").is_some();
     let show_result = opts.verbosity >= 1 || is_debug;
     let mut text = String::new();
@@ -117,8 +140,11 @@ pub fn host_line(r: &HostResult<'_>, opts: &PrinterOptions) -> String {
     }
     let (color, line) = match r.status {
         Status::Ok | Status::Changed => {
-            let (word, color) =
-                if r.status == Status::Changed { ("changed", Color::Yellow) } else { ("ok", Color::Green) };
+            let (word, color) = if r.status == Status::Changed {
+                ("changed", Color::Yellow)
+            } else {
+                ("ok", Color::Green)
+            };
             let mut line = format!("{word}: [{host}]{item}");
             if show_result {
                 line.push_str(&format!(" => {}", result_json(r.result, r.no_log)));
@@ -134,11 +160,18 @@ pub fn host_line(r: &HostResult<'_>, opts: &PrinterOptions) -> String {
         }
         Status::Failed => {
             let word = if r.item.is_some() { "failed" } else { "fatal" };
-            let line = format!("{word}: [{host}]{}: FAILED! => {}", item_suffix(&r.item), compact(r.result, r.no_log));
+            let line = format!(
+                "{word}: [{host}]{}: FAILED! => {}",
+                item_suffix(&r.item),
+                compact(r.result, r.no_log)
+            );
             (Color::Red, line)
         }
         Status::Unreachable => {
-            let line = format!("fatal: [{host}]: UNREACHABLE! => {}", compact(r.result, r.no_log));
+            let line = format!(
+                "fatal: [{host}]: UNREACHABLE! => {}",
+                compact(r.result, r.no_log)
+            );
             (Color::Red, line)
         }
     };
@@ -152,7 +185,9 @@ pub fn host_line(r: &HostResult<'_>, opts: &PrinterOptions) -> String {
 }
 
 fn item_suffix(item: &Option<String>) -> String {
-    item.as_deref().map(|i| format!(" (item={i})")).unwrap_or_default()
+    item.as_deref()
+        .map(|i| format!(" (item={i})"))
+        .unwrap_or_default()
 }
 
 fn compact(result: &Value, no_log: bool) -> String {
@@ -184,7 +219,10 @@ pub fn recap(stats: &Stats, color: bool, duration: Duration) -> String {
             s.ok, s.changed, s.unreachable, s.failures, s.skipped, s.rescued, s.ignored
         ));
     }
-    out.push_str(&format!("\nPlaybook run took {}\n", human_duration(duration)));
+    out.push_str(&format!(
+        "\nPlaybook run took {}\n",
+        human_duration(duration)
+    ));
     out
 }
 
@@ -205,7 +243,13 @@ mod tests {
     use serde_json::json;
 
     fn opts() -> PrinterOptions {
-        PrinterOptions { mode: super::super::Mode::Human, color: false, verbosity: 0, diff: false, check: false }
+        PrinterOptions {
+            mode: super::super::Mode::Human,
+            color: false,
+            verbosity: 0,
+            diff: false,
+            check: false,
+        }
     }
 
     #[test]
@@ -227,7 +271,10 @@ mod tests {
             no_log: false,
             is_loop_summary: false,
         };
-        assert_eq!(host_line(&r, &opts()), "fatal: [vm1]: FAILED! => {\"changed\":false,\"msg\":\"boom\"}\n");
+        assert_eq!(
+            host_line(&r, &opts()),
+            "fatal: [vm1]: FAILED! => {\"changed\":false,\"msg\":\"boom\"}\n"
+        );
     }
 
     #[test]
@@ -243,7 +290,10 @@ mod tests {
             is_loop_summary: false,
         };
         let line = host_line(&r, &opts());
-        assert!(!line.contains("s3cret") && line.contains("censored"), "{line}");
+        assert!(
+            !line.contains("s3cret") && line.contains("censored"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -70,7 +70,12 @@ pub struct Printer {
 
 impl Printer {
     pub fn new(opts: PrinterOptions, secrets: Secrets) -> Self {
-        Self::with_writers(opts, secrets, Box::new(std::io::stdout()), Box::new(std::io::stderr()))
+        Self::with_writers(
+            opts,
+            secrets,
+            Box::new(std::io::stdout()),
+            Box::new(std::io::stderr()),
+        )
     }
 
     pub fn with_writers(
@@ -113,16 +118,28 @@ impl Printer {
     /// A warning or error for the operator, on stderr in every mode.
     pub fn warn(&self, msg: &str) {
         let text = self.secrets.censor(msg);
-        let line = human::colorize(self.opts.color, human::Color::Magenta, &format!("[WARNING]: {text}"));
+        let line = human::colorize(
+            self.opts.color,
+            human::Color::Magenta,
+            &format!("[WARNING]: {text}"),
+        );
         let mut err = self.err.lock().unwrap_or_else(|e| e.into_inner());
         let _ = writeln!(err, "{line}");
-        self.report.lock().unwrap_or_else(|e| e.into_inner()).warnings.push(text);
+        self.report
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .warnings
+            .push(text);
     }
 
     /// An error that stops the run, on stderr.
     pub fn error(&self, msg: &str) {
         let text = self.secrets.censor(msg);
-        let line = human::colorize(self.opts.color, human::Color::Red, &format!("ERROR! {text}"));
+        let line = human::colorize(
+            self.opts.color,
+            human::Color::Red,
+            &format!("ERROR! {text}"),
+        );
         let mut err = self.err.lock().unwrap_or_else(|e| e.into_inner());
         let _ = writeln!(err, "{line}");
     }
@@ -141,23 +158,36 @@ impl Printer {
     /// Verbose diagnostics (`-v` levels), on stdout in human mode as Ansible prints them.
     pub fn verbose(&self, level: u8, msg: &str) {
         if self.opts.verbosity >= level {
-            self.emit(&format!("{}\n", human::colorize(self.opts.color, human::Color::Blue, msg)));
+            self.emit(&format!(
+                "{}\n",
+                human::colorize(self.opts.color, human::Color::Blue, msg)
+            ));
         }
     }
 
     pub fn play_start(&self, name: &str) {
         self.emit(&human::banner("PLAY", Some(name)));
-        self.report.lock().unwrap_or_else(|e| e.into_inner()).start_play(name);
+        self.report
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .start_play(name);
     }
 
     pub fn task_start(&self, name: &str, location: Option<&str>, is_handler: bool) {
-        let word = if is_handler { "RUNNING HANDLER" } else { "TASK" };
+        let word = if is_handler {
+            "RUNNING HANDLER"
+        } else {
+            "TASK"
+        };
         let mut text = human::banner(word, Some(name));
         if let (Some(loc), true) = (location, self.opts.verbosity >= 2) {
             text.push_str(&format!("task path: {loc}\n"));
         }
         self.emit(&text);
-        self.report.lock().unwrap_or_else(|e| e.into_inner()).start_task(name, location);
+        self.report
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .start_task(name, location);
     }
 
     pub fn host_result(&self, r: &HostResult<'_>) {
@@ -165,7 +195,10 @@ impl Printer {
         self.emit(&line);
         if !r.is_loop_summary || r.item.is_none() {
             let censored = self.secrets.censor_value(r.result);
-            self.report.lock().unwrap_or_else(|e| e.into_inner()).host_result(r, censored);
+            self.report
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .host_result(r, censored);
         }
     }
 
@@ -175,7 +208,10 @@ impl Printer {
     }
 
     pub fn set_agent_bytes_uploaded(&self, bytes: u64) {
-        self.report.lock().unwrap_or_else(|e| e.into_inner()).agent_bytes_uploaded = bytes;
+        self.report
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .agent_bytes_uploaded = bytes;
     }
 
     pub fn recap(&self, stats: &Stats, duration: std::time::Duration) {

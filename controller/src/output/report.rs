@@ -32,7 +32,10 @@ pub struct TaskReport {
 
 impl Report {
     pub fn start_play(&mut self, name: &str) {
-        self.plays.push(PlayReport { name: name.to_string(), tasks: Vec::new() });
+        self.plays.push(PlayReport {
+            name: name.to_string(),
+            tasks: Vec::new(),
+        });
     }
 
     pub fn start_task(&mut self, name: &str, path: Option<&str>) {
@@ -48,14 +51,19 @@ impl Report {
     }
 
     pub fn host_result(&mut self, r: &HostResult<'_>, censored: Value) {
-        let Some(task) = self.plays.last_mut().and_then(|p| p.tasks.last_mut()) else { return };
+        let Some(task) = self.plays.last_mut().and_then(|p| p.tasks.last_mut()) else {
+            return;
+        };
         let mut entry = if r.no_log {
             serde_json::json!({"censored": "the output has been hidden due to the fact that 'no_log: true' was specified for this result"})
         } else {
             censored
         };
         if let Value::Object(map) = &mut entry {
-            map.insert("status".into(), serde_json::to_value(r.status).unwrap_or_default());
+            map.insert(
+                "status".into(),
+                serde_json::to_value(r.status).unwrap_or_default(),
+            );
             if r.ignored {
                 map.insert("ignored".into(), Value::Bool(true));
             }

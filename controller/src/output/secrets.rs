@@ -67,10 +67,14 @@ impl Secrets {
         }
         match value {
             Value::String(s) => Value::String(self.censor(s)),
-            Value::Array(items) => Value::Array(items.iter().map(|v| self.censor_value(v)).collect()),
-            Value::Object(map) => {
-                Value::Object(map.iter().map(|(k, v)| (k.clone(), self.censor_value(v))).collect())
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|v| self.censor_value(v)).collect())
             }
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), self.censor_value(v)))
+                    .collect(),
+            ),
             other => other.clone(),
         }
     }

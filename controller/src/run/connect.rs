@@ -32,7 +32,12 @@ pub enum ConnectFailure {
 
 impl Connector {
     pub fn new(settings: ConnectSettings, printer: Arc<Printer>) -> Self {
-        Self { settings, pool: SshPool::new(), binary: OnceLock::new(), printer }
+        Self {
+            settings,
+            pool: SshPool::new(),
+            binary: OnceLock::new(),
+            printer,
+        }
     }
 
     pub fn connections_opened(&self) -> usize {
@@ -40,16 +45,29 @@ impl Connector {
     }
 
     fn binary(&self) -> Result<&AgentBinary, String> {
-        self.binary.get_or_init(AgentBinary::locate).as_ref().map_err(Clone::clone)
+        self.binary
+            .get_or_init(AgentBinary::locate)
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// Connects to `host` and starts its agent (through sudo when `sudo`).
-    pub async fn connect(&self, host: &str, vars: &Vars, sudo: bool) -> Result<HostAgent, ConnectFailure> {
+    pub async fn connect(
+        &self,
+        host: &str,
+        vars: &Vars,
+        sudo: bool,
+    ) -> Result<HostAgent, ConnectFailure> {
         let binary = self.binary().map_err(ConnectFailure::Failed)?;
         let var_map: serde_json::Map<String, serde_json::Value> =
             vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let opts = ssh::resolve(host, &var_map, &self.settings.overrides, &self.settings.ssh_config)
-            .map_err(|e| ConnectFailure::Unreachable(e.to_string()))?;
+        let opts = ssh::resolve(
+            host,
+            &var_map,
+            &self.settings.overrides,
+            &self.settings.ssh_config,
+        )
+        .map_err(|e| ConnectFailure::Unreachable(e.to_string()))?;
         self.printer.verbose(
             3,
             &format!(
@@ -57,7 +75,10 @@ impl Connector {
                 opts.user,
                 opts.host,
                 opts.port,
-                opts.jump.as_ref().map(|j| format!(" via {}@{}:{}", j.user, j.host, j.port)).unwrap_or_default()
+                opts.jump
+                    .as_ref()
+                    .map(|j| format!(" via {}@{}:{}", j.user, j.host, j.port))
+                    .unwrap_or_default()
             ),
         );
         let session = self.pool.connect(&opts).await.map_err(|e| {
@@ -72,11 +93,13 @@ impl Connector {
             timeout: self.settings.connect_timeout.max(Duration::from_secs(30)),
             log_level: (self.printer.verbosity() >= 4).then(|| "debug".to_string()),
         };
-        start_agent(&session, binary, &start).await.map_err(|e| match e {
-            AgentError::Died(_) | AgentError::Timeout(_) if !sudo => {
-                ConnectFailure::Unreachable(format!("cannot start the agent: {e}"))
-            }
-            other => ConnectFailure::Failed(format!("cannot start the agent: {other}")),
-        })
+        start_agent(&session, binary, &start)
+            .await
+            .map_err(|e| match e {
+                AgentError::Died(_) | AgentError::Timeout(_) if !sudo => {
+                    ConnectFailure::Unreachable(format!("cannot start the agent: {e}"))
+                }
+                other => ConnectFailure::Failed(format!("cannot start the agent: {other}")),
+            })
     }
 }

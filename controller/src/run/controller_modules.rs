@@ -10,7 +10,13 @@ use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
 /// Runs debug/assert/fail/set_fact for one host.
-pub fn run(engine: &Engine, task: &Task, m: &ModuleTask, state: &mut HostState, ctx: &Map<String, Value>) -> Value {
+pub fn run(
+    engine: &Engine,
+    task: &Task,
+    m: &ModuleTask,
+    state: &mut HostState,
+    ctx: &Map<String, Value>,
+) -> Value {
     let vars = Value::Object(ctx.clone());
     let t = &engine.templar;
     let arg = |k: &str| m.args.get(k);
@@ -48,7 +54,9 @@ pub fn run(engine: &Engine, task: &Task, m: &ModuleTask, state: &mut HostState, 
                         Some(v) => render(v)?,
                         None => Value::String("Assertion failed".into()),
                     };
-                    return Ok(json!({"failed": true, "changed": false, "assertion": cond, "evaluated_to": false, "msg": msg}));
+                    return Ok(
+                        json!({"failed": true, "changed": false, "assertion": cond, "evaluated_to": false, "msg": msg}),
+                    );
                 }
             }
             let msg = match arg("success_msg") {
@@ -79,7 +87,12 @@ pub fn run(engine: &Engine, task: &Task, m: &ModuleTask, state: &mut HostState, 
         other => Err(format!("module {other} does not run on the controller")),
     })();
     result.unwrap_or_else(|msg| {
-        let place = task.common.loc.as_ref().map(|l| format!(" (task '{}' at {l})", task.display_name())).unwrap_or_default();
+        let place = task
+            .common
+            .loc
+            .as_ref()
+            .map(|l| format!(" (task '{}' at {l})", task.display_name()))
+            .unwrap_or_default();
         json!({"failed": true, "changed": false, "msg": format!("{msg}{place}")})
     })
 }
@@ -87,7 +100,13 @@ pub fn run(engine: &Engine, task: &Task, m: &ModuleTask, state: &mut HostState, 
 fn expr_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
-        Value::Bool(b) => if *b { "True".into() } else { "False".into() },
+        Value::Bool(b) => {
+            if *b {
+                "True".into()
+            } else {
+                "False".into()
+            }
+        }
         other => other.to_string(),
     }
 }
@@ -101,7 +120,13 @@ pub async fn meta(
     hosts: &[Arc<HostSlot>],
     inh: &Inherited,
 ) -> Flow {
-    let action = m.args.get("_raw_params").and_then(Value::as_str).unwrap_or("").trim().to_string();
+    let action = m
+        .args
+        .get("_raw_params")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_string();
     match action.as_str() {
         "flush_handlers" => {
             flush_handlers(engine, pctx, hosts, inh).await;
@@ -115,13 +140,22 @@ pub async fn meta(
             engine.printer.task_start(&task.display_name(), None, false);
             for h in hosts {
                 h.state.lock().await.ended = true;
-                report_simple(engine, &h.name, Status::Skipped, &json!({"skipped": true, "msg": "end_host conditional evaluated to true, ending host"}));
+                report_simple(
+                    engine,
+                    &h.name,
+                    Status::Skipped,
+                    &json!({"skipped": true, "msg": "end_host conditional evaluated to true, ending host"}),
+                );
             }
             Flow::Continue
         }
-        "noop" | "reset_connection" | "refresh_inventory" | "clear_facts" | "clear_host_errors" => Flow::Continue,
+        "noop" | "reset_connection" | "refresh_inventory" | "clear_facts" | "clear_host_errors" => {
+            Flow::Continue
+        }
         other => {
-            engine.printer.warn(&format!("meta: '{other}' is not supported by play; ignored"));
+            engine.printer.warn(&format!(
+                "meta: '{other}' is not supported by play; ignored"
+            ));
             Flow::Continue
         }
     }

@@ -23,7 +23,8 @@ fn parse_one(arg: &str) -> Result<Vars, String> {
         return to_vars(node.to_value(), &format!("-e @{file}"));
     }
     if trimmed.starts_with('{') || trimmed.starts_with("---") {
-        let node = yaml::parse_str(trimmed, Path::new("<extra vars>")).map_err(|e| format!("-e: {e}"))?;
+        let node =
+            yaml::parse_str(trimmed, Path::new("<extra vars>")).map_err(|e| format!("-e: {e}"))?;
         return to_vars(node.to_value(), "-e");
     }
     parse_kv(trimmed)
@@ -33,7 +34,9 @@ fn to_vars(value: serde_json::Value, origin: &str) -> Result<Vars, String> {
     match value {
         serde_json::Value::Object(map) => Ok(map.into_iter().collect()),
         serde_json::Value::Null => Ok(Vars::new()),
-        other => Err(format!("{origin}: extra vars must be a mapping, got {other}")),
+        other => Err(format!(
+            "{origin}: extra vars must be a mapping, got {other}"
+        )),
     }
 }
 
@@ -126,6 +129,8 @@ mod tests {
         assert_eq!(v["a"], json!("2"));
         let err = parse_extra_vars(&["novalue".into()]).unwrap_err();
         assert!(err.contains("not key=value"), "{err}");
-        assert!(parse_extra_vars(&["a='x".into()]).unwrap_err().contains("unterminated"));
+        assert!(parse_extra_vars(&["a='x".into()])
+            .unwrap_err()
+            .contains("unterminated"));
     }
 }

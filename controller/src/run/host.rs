@@ -30,7 +30,10 @@ pub struct HostState {
 
 impl HostSlot {
     pub fn new(name: &str) -> Self {
-        Self { name: name.to_string(), state: Mutex::new(HostState::default()) }
+        Self {
+            name: name.to_string(),
+            state: Mutex::new(HostState::default()),
+        }
     }
 
     pub async fn shutdown_agent(&self) {

@@ -9,7 +9,11 @@ use std::path::{Path, PathBuf};
 fn find(src: &str, dirs: &[PathBuf], sub: &str) -> Result<PathBuf, String> {
     let p = Path::new(src);
     if p.is_absolute() {
-        return if p.is_file() { Ok(p.to_path_buf()) } else { Err(format!("could not find src={src} on the controller")) };
+        return if p.is_file() {
+            Ok(p.to_path_buf())
+        } else {
+            Err(format!("could not find src={src} on the controller"))
+        };
     }
     let mut tried = Vec::new();
     for d in dirs {
@@ -20,12 +24,19 @@ fn find(src: &str, dirs: &[PathBuf], sub: &str) -> Result<PathBuf, String> {
             tried.push(cand.display().to_string());
         }
     }
-    Err(format!("could not find src={src} on the controller; searched: {}", tried.join(", ")))
+    Err(format!(
+        "could not find src={src} on the controller; searched: {}",
+        tried.join(", ")
+    ))
 }
 
 /// `copy` with `src`: read the local file and send its bytes; `remote_src` leaves it alone.
 pub fn prepare_copy(args: &mut Map<String, Value>, dirs: &[PathBuf]) -> Result<(), String> {
-    if args.get("remote_src").and_then(Value::as_bool).unwrap_or(false) {
+    if args
+        .get("remote_src")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+    {
         return Ok(());
     }
     let Some(src) = args.get("src").and_then(Value::as_str).map(str::to_string) else {
@@ -37,23 +48,38 @@ pub fn prepare_copy(args: &mut Map<String, Value>, dirs: &[PathBuf]) -> Result<(
     let path = find(&src, dirs, "files")?;
     let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     args.remove("src");
-    args.insert("_content_b64".into(), Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)));
+    args.insert(
+        "_content_b64".into(),
+        Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)),
+    );
     Ok(())
 }
 
 /// `template`: render the local template with the host's vars and send the text as `copy`.
-pub fn prepare_template(engine: &Engine, args: &mut Map<String, Value>, dirs: &[PathBuf], vars: &Value) -> Result<(), String> {
+pub fn prepare_template(
+    engine: &Engine,
+    args: &mut Map<String, Value>,
+    dirs: &[PathBuf],
+    vars: &Value,
+) -> Result<(), String> {
     let src = args
         .get("src")
         .and_then(Value::as_str)
         .ok_or("template: src is required")?
         .to_string();
     let path = find(&src, dirs, "templates")?;
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut tvars = vars.clone();
     if let Value::Object(m) = &mut tvars {
-        m.insert("template_path".into(), Value::String(path.display().to_string()));
-        m.insert("ansible_managed".into(), Value::String("Managed by play: local changes will be overwritten".into()));
+        m.insert(
+            "template_path".into(),
+            Value::String(path.display().to_string()),
+        );
+        m.insert(
+            "ansible_managed".into(),
+            Value::String("Managed by play: local changes will be overwritten".into()),
+        );
     }
     let rendered = engine
         .templar

@@ -95,7 +95,10 @@ impl Engine {
     /// The slot of a host, created on first use.
     pub fn host(&self, name: &str) -> Arc<HostSlot> {
         let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
-        hosts.entry(name.to_string()).or_insert_with(|| Arc::new(HostSlot::new(name))).clone()
+        hosts
+            .entry(name.to_string())
+            .or_insert_with(|| Arc::new(HostSlot::new(name)))
+            .clone()
     }
 
     pub fn stats<R>(&self, f: impl FnOnce(&mut Stats) -> R) -> R {
@@ -107,7 +110,8 @@ impl Engine {
     pub async fn run(self: &Arc<Self>, playbooks: &[Playbook]) -> i32 {
         let started = Instant::now();
         let sudo = self.opts.become_ || playbooks.iter().any(uses_become);
-        self.sudo_agent.store(sudo, std::sync::atomic::Ordering::Relaxed);
+        self.sudo_agent
+            .store(sudo, std::sync::atomic::Ordering::Relaxed);
         let mut aborted = false;
         'outer: for pb in playbooks {
             for p in &pb.plays {
@@ -120,7 +124,8 @@ impl Engine {
         self.shutdown_agents().await;
         let stats = self.stats(|s| s.clone());
         let uploaded = agent_uploaded_bytes();
-        self.printer.verbose(1, &format!("agent bytes uploaded this run: {uploaded}"));
+        self.printer
+            .verbose(1, &format!("agent bytes uploaded this run: {uploaded}"));
         self.printer.set_agent_bytes_uploaded(uploaded);
         self.printer.recap(&stats, started.elapsed());
         if stats.any_unreachable() {
@@ -134,8 +139,13 @@ impl Engine {
 
     /// Stops every started agent (best effort, in parallel).
     pub async fn shutdown_agents(&self) {
-        let slots: Vec<Arc<HostSlot>> =
-            self.hosts.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
+        let slots: Vec<Arc<HostSlot>> = self
+            .hosts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
         let mut set = tokio::task::JoinSet::new();
         for slot in slots {
             set.spawn(async move { slot.shutdown_agent().await });
@@ -156,7 +166,11 @@ fn uses_become(pb: &Playbook) -> bool {
         tasks.iter().any(|t| {
             t.common.become_ == Some(true)
                 || match &t.kind {
-                    TaskKind::Block { block, rescue, always } => any(block) || any(rescue) || any(always),
+                    TaskKind::Block {
+                        block,
+                        rescue,
+                        always,
+                    } => any(block) || any(rescue) || any(always),
                     TaskKind::Import { tasks, .. } => any(tasks),
                     _ => false,
                 }
@@ -164,6 +178,8 @@ fn uses_become(pb: &Playbook) -> bool {
     }
     pb.plays.iter().any(|p| {
         p.become_ == Some(true)
-            || [&p.pre_tasks, &p.tasks, &p.post_tasks, &p.handlers].iter().any(|t| any(t))
+            || [&p.pre_tasks, &p.tasks, &p.post_tasks, &p.handlers]
+                .iter()
+                .any(|t| any(t))
     })
 }

@@ -1,7 +1,7 @@
 //! One play: pick its hosts, split them into serial batches, run facts, tasks and handlers
 //! per batch, and stop early when max_fail_percentage or any_errors_fatal says so.
 
-use super::tasks::{flush_handlers, run_list, run_facts, Flow, Inherited};
+use super::tasks::{flush_handlers, run_facts, run_list, Flow, Inherited};
 use super::vars::PlayCtx;
 use super::Engine;
 use crate::playbook::model::{BatchSize, Play, Playbook, Vars};
@@ -37,7 +37,11 @@ pub async fn run_play(engine: &Arc<Engine>, pb: &Playbook, play: &Play) -> bool 
     if !engine.opts.tags.is_empty() || !engine.opts.skip_tags.is_empty() {
         // tag filtering happens per task; nothing to do here.
     }
-    let playbook_dir = pb.path.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+    let playbook_dir = pb
+        .path
+        .parent()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_default();
     let batches = split_batches(&hosts, &play.serial);
     let inh = Inherited::for_play(play);
     for batch in batches {
@@ -99,13 +103,22 @@ fn render_pattern(engine: &Engine, raw: &str, play_vars: &Vars) -> Result<String
     for (k, v) in play_vars.iter().chain(engine.opts.extra_vars.iter()) {
         ctx.insert(k.clone(), v.clone());
     }
-    engine.templar.render_str(raw, &Value::Object(ctx)).map_err(|e| e.to_string())
+    engine
+        .templar
+        .render_str(raw, &Value::Object(ctx))
+        .map_err(|e| e.to_string())
 }
 
 async fn select_hosts(engine: &Engine, pattern: &str) -> Result<Vec<String>, String> {
-    let mut hosts = engine.inventory.select(pattern).map_err(|e| e.to_string())?;
+    let mut hosts = engine
+        .inventory
+        .select(pattern)
+        .map_err(|e| e.to_string())?;
     if let Some(limit) = &engine.opts.limit {
-        hosts = engine.inventory.limit(hosts, limit).map_err(|e| e.to_string())?;
+        hosts = engine
+            .inventory
+            .limit(hosts, limit)
+            .map_err(|e| e.to_string())?;
     }
     let mut out = Vec::new();
     for h in hosts {
@@ -116,7 +129,9 @@ async fn select_hosts(engine: &Engine, pattern: &str) -> Result<Vec<String>, Str
         }
     }
     if out.is_empty() {
-        return Err(format!("Could not match supplied host pattern, ignoring: {pattern} (no hosts left to run on)"));
+        return Err(format!(
+            "Could not match supplied host pattern, ignoring: {pattern} (no hosts left to run on)"
+        ));
     }
     Ok(out)
 }
@@ -155,10 +170,19 @@ mod tests {
     fn batches_follow_serial_lists() {
         let sizes = |b: Vec<Vec<String>>| b.iter().map(Vec::len).collect::<Vec<_>>();
         assert_eq!(sizes(split_batches(&hosts(5), &[])), vec![5]);
-        assert_eq!(sizes(split_batches(&hosts(5), &[BatchSize::Count(2)])), vec![2, 2, 1]);
-        assert_eq!(sizes(split_batches(&hosts(10), &[BatchSize::Percent(30.0)])), vec![3, 3, 3, 1]);
         assert_eq!(
-            sizes(split_batches(&hosts(8), &[BatchSize::Count(1), BatchSize::Percent(50.0)])),
+            sizes(split_batches(&hosts(5), &[BatchSize::Count(2)])),
+            vec![2, 2, 1]
+        );
+        assert_eq!(
+            sizes(split_batches(&hosts(10), &[BatchSize::Percent(30.0)])),
+            vec![3, 3, 3, 1]
+        );
+        assert_eq!(
+            sizes(split_batches(
+                &hosts(8),
+                &[BatchSize::Count(1), BatchSize::Percent(50.0)]
+            )),
             vec![1, 4, 3]
         );
     }

@@ -33,7 +33,12 @@ fn location(task: &Task) -> Option<String> {
 }
 
 /// Runs a module task on every active host of the batch, `forks` at a time.
-pub async fn run_task(engine: &Arc<Engine>, pctx: &PlayCtx<'_>, spec: &TaskSpec<'_>, hosts: &[Arc<HostSlot>]) -> Flow {
+pub async fn run_task(
+    engine: &Arc<Engine>,
+    pctx: &PlayCtx<'_>,
+    spec: &TaskSpec<'_>,
+    hosts: &[Arc<HostSlot>],
+) -> Flow {
     let name = spec.task.display_name();
     if !engine.start_reached.load(Ordering::Relaxed) {
         if engine.opts.start_at_task.as_deref() == Some(name.as_str()) {
@@ -42,10 +47,19 @@ pub async fn run_task(engine: &Arc<Engine>, pctx: &PlayCtx<'_>, spec: &TaskSpec<
             return Flow::Continue;
         }
     }
-    engine.printer.task_start(&name, location(spec.task).as_deref(), spec.is_handler);
-    let hostvars = if mentions(spec.task, "hostvars") { Some(build_hostvars(engine, &pctx.play_hosts).await) } else { None };
-    let targets: Vec<Arc<HostSlot>> =
-        if spec.task.common.run_once { hosts.iter().take(1).cloned().collect() } else { hosts.to_vec() };
+    engine
+        .printer
+        .task_start(&name, location(spec.task).as_deref(), spec.is_handler);
+    let hostvars = if mentions(spec.task, "hostvars") {
+        Some(build_hostvars(engine, &pctx.play_hosts).await)
+    } else {
+        None
+    };
+    let targets: Vec<Arc<HostSlot>> = if spec.task.common.run_once {
+        hosts.iter().take(1).cloned().collect()
+    } else {
+        hosts.to_vec()
+    };
     let forks = Arc::new(Semaphore::new(engine.opts.forks.max(1)));
     let results = futures_join(targets.iter().map(|slot| {
         let forks = forks.clone();
@@ -60,23 +74,33 @@ pub async fn run_task(engine: &Arc<Engine>, pctx: &PlayCtx<'_>, spec: &TaskSpec<
         // Ansible applies a run_once result to every host of the batch.
         if let (Some(reg), Some(first)) = (&spec.task.common.register, results.first()) {
             for slot in hosts.iter().skip(1) {
-                slot.state.lock().await.facts_set.insert(reg.clone(), first.clone());
+                slot.state
+                    .lock()
+                    .await
+                    .facts_set
+                    .insert(reg.clone(), first.clone());
             }
         }
     }
-    let any_failed = results.iter().any(|r| r.get("failed") == Some(&Value::Bool(true)) && r.get("_ignored").is_none());
+    let any_failed = results
+        .iter()
+        .any(|r| r.get("failed") == Some(&Value::Bool(true)) && r.get("_ignored").is_none());
     if any_failed && (spec.inh.any_errors_fatal || pctx.play.any_errors_fatal) {
         for slot in hosts {
             slot.state.lock().await.ended = true;
         }
-        engine.printer.note("any_errors_fatal: a host failed, so the play stops for every host");
+        engine
+            .printer
+            .note("any_errors_fatal: a host failed, so the play stops for every host");
         return Flow::EndPlay;
     }
     Flow::Continue
 }
 
 /// Runs futures concurrently on the current task (no spawning: they borrow the play).
-async fn futures_join<F: std::future::Future<Output = Value>>(futs: impl Iterator<Item = F>) -> Vec<Value> {
+async fn futures_join<F: std::future::Future<Output = Value>>(
+    futs: impl Iterator<Item = F>,
+) -> Vec<Value> {
     let futs: Vec<_> = futs.map(Box::pin).collect();
     let mut out: Vec<Option<Value>> = (0..futs.len()).map(|_| None).collect();
     let mut pending: Vec<(usize, std::pin::Pin<Box<F>>)> = futs.into_iter().enumerate().collect();
@@ -121,7 +145,9 @@ async fn run_on_host(
     let outcome = match &common.loop_ {
         None => match conditions_hold(engine, &scope.when, &ctx) {
             Ok(true) => execute(engine, pctx, spec, &scope, &mut state, host, &ctx).await,
-            Ok(false) => json!({"changed": false, "skipped": true, "skip_reason": "Conditional result was False", "false_condition": scope.when.last()}),
+            Ok(false) => {
+                json!({"changed": false, "skipped": true, "skip_reason": "Conditional result was False", "false_condition": scope.when.last()})
+            }
             Err(e) => failure(spec.task, &e),
         },
         Some(lp) => run_loop(engine, pctx, spec, &scope, &mut state, host, &ctx, lp).await,
@@ -147,12 +173,17 @@ async fn run_on_host(
         _ => {}
     }
     if let Some(reg) = &common.register {
-        state.facts_set.insert(reg.clone(), strip_internal(outcome.clone()));
+        state
+            .facts_set
+            .insert(reg.clone(), strip_internal(outcome.clone()));
     }
     if status == Status::Changed {
         for n in &common.notify {
             let name = if n.contains("{{") {
-                engine.templar.render_str(n, &Value::Object(ctx.clone())).unwrap_or_else(|_| n.clone())
+                engine
+                    .templar
+                    .render_str(n, &Value::Object(ctx.clone()))
+                    .unwrap_or_else(|_| n.clone())
             } else {
                 n.clone()
             };
@@ -212,7 +243,12 @@ pub fn status_of(result: &Value) -> Status {
 
 /// A task failure caused by templating, in Ansible's words plus where to look.
 fn failure(task: &Task, e: &TemplateError) -> Value {
-    let place = task.common.loc.as_ref().map(|l| format!(" The error appears to be in '{l}'.")).unwrap_or_default();
+    let place = task
+        .common
+        .loc
+        .as_ref()
+        .map(|l| format!(" The error appears to be in '{l}'."))
+        .unwrap_or_default();
     json!({
         "failed": true,
         "changed": false,
@@ -220,7 +256,11 @@ fn failure(task: &Task, e: &TemplateError) -> Value {
     })
 }
 
-fn conditions_hold(engine: &Engine, when: &[String], ctx: &Map<String, Value>) -> Result<bool, TemplateError> {
+fn conditions_hold(
+    engine: &Engine,
+    when: &[String],
+    ctx: &Map<String, Value>,
+) -> Result<bool, TemplateError> {
     if when.is_empty() {
         return Ok(true);
     }
@@ -248,9 +288,15 @@ async fn run_loop(
     let vars = Value::Object(ctx.clone());
     let items = match loop_items(engine, lp, &vars) {
         Ok(items) => items,
-        Err(msg) => return json!({"failed": true, "changed": false, "msg": format!("{} ({})", msg, location(spec.task).unwrap_or_default())}),
+        Err(msg) => {
+            return json!({"failed": true, "changed": false, "msg": format!("{} ({})", msg, location(spec.task).unwrap_or_default())})
+        }
     };
-    let loop_var = common.loop_control.loop_var.clone().unwrap_or_else(|| "item".into());
+    let loop_var = common
+        .loop_control
+        .loop_var
+        .clone()
+        .unwrap_or_else(|| "item".into());
     let no_log = scope.no_log.unwrap_or(false);
     let mut results = Vec::new();
     let (mut any_changed, mut any_failed, mut all_skipped) = (false, false, true);
@@ -263,11 +309,16 @@ async fn run_loop(
         ictx.insert("ansible_loop_var".into(), Value::String(loop_var.clone()));
         let mut r = match conditions_hold(engine, &scope.when, &ictx) {
             Ok(true) => execute(engine, pctx, spec, scope, state, host, &ictx).await,
-            Ok(false) => json!({"changed": false, "skipped": true, "skip_reason": "Conditional result was False"}),
+            Ok(false) => {
+                json!({"changed": false, "skipped": true, "skip_reason": "Conditional result was False"})
+            }
             Err(e) => failure(spec.task, &e),
         };
         let label = match &common.loop_control.label {
-            Some(l) => engine.templar.render_str(l, &Value::Object(ictx.clone())).unwrap_or_else(|_| l.clone()),
+            Some(l) => engine
+                .templar
+                .render_str(l, &Value::Object(ictx.clone()))
+                .unwrap_or_else(|_| l.clone()),
             None => item_label(item),
         };
         let status = status_of(&r);
@@ -318,7 +369,10 @@ fn item_label(item: &Value) -> String {
 
 fn loop_items(engine: &Engine, lp: &Loop, vars: &Value) -> Result<Vec<Value>, String> {
     let render = |v: &Value| -> Result<Value, String> {
-        let rendered = engine.templar.render_value(v, vars).map_err(|e| e.message.clone())?;
+        let rendered = engine
+            .templar
+            .render_value(v, vars)
+            .map_err(|e| e.message.clone())?;
         // A bare variable name (`with_items: packages`) is a legacy form Ansible still accepts.
         match &rendered {
             Value::String(s) if !s.contains(' ') && vars.get(s).is_some() => Ok(vars[s].clone()),
@@ -355,7 +409,11 @@ async fn execute(
     ctx: &Map<String, Value>,
 ) -> Value {
     let common = &spec.task.common;
-    let retries = if common.until.is_some() { common.retries.unwrap_or(3) } else { 0 };
+    let retries = if common.until.is_some() {
+        common.retries.unwrap_or(3)
+    } else {
+        0
+    };
     let delay = Duration::from_secs(common.delay.unwrap_or(5));
     let mut attempt = 0;
     loop {
@@ -367,7 +425,9 @@ async fn execute(
         if let Err(e) = apply_overrides(engine, spec.task, ctx, &mut result) {
             return failure(spec.task, &e);
         }
-        let Some(until) = &common.until else { return result };
+        let Some(until) = &common.until else {
+            return result;
+        };
         let mut uctx = ctx.clone();
         if let Some(reg) = &common.register {
             uctx.insert(reg.clone(), result.clone());
@@ -383,16 +443,32 @@ async fn execute(
         }
         if attempt > retries {
             result["failed"] = Value::Bool(true);
-            let msg = result.get("msg").and_then(Value::as_str).unwrap_or("").to_string();
-            result["msg"] = Value::String(format!("{msg}{}Retried {retries} times; the `until` condition never held", if msg.is_empty() { "" } else { ". " }));
+            let msg = result
+                .get("msg")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            result["msg"] = Value::String(format!(
+                "{msg}{}Retried {retries} times; the `until` condition never held",
+                if msg.is_empty() { "" } else { ". " }
+            ));
             return result;
         }
-        engine.printer.note(&format!("FAILED - RETRYING: [{host}]: {} ({} retries left).", spec.task.display_name(), retries + 1 - attempt));
+        engine.printer.note(&format!(
+            "FAILED - RETRYING: [{host}]: {} ({} retries left).",
+            spec.task.display_name(),
+            retries + 1 - attempt
+        ));
         tokio::time::sleep(delay).await;
     }
 }
 
-fn apply_overrides(engine: &Engine, task: &Task, ctx: &Map<String, Value>, result: &mut Value) -> Result<(), TemplateError> {
+fn apply_overrides(
+    engine: &Engine,
+    task: &Task,
+    ctx: &Map<String, Value>,
+    result: &mut Value,
+) -> Result<(), TemplateError> {
     let common = &task.common;
     if common.changed_when.is_none() && common.failed_when.is_none() {
         return Ok(());
@@ -443,11 +519,18 @@ async fn call_module(
     let raw = Value::Object(m.args.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
     let mut args = match engine.templar.render_value(&raw, &vars) {
         Ok(Value::Object(a)) => a,
-        Ok(other) => return json!({"failed": true, "msg": format!("arguments rendered to {other}, not a mapping")}),
+        Ok(other) => {
+            return json!({"failed": true, "msg": format!("arguments rendered to {other}, not a mapping")})
+        }
         Err(e) => return failure(spec.task, &e),
     };
     args.retain(|_, v| v.as_str() != Some(OMIT));
-    let task_dir = spec.task.common.loc.as_ref().and_then(|l| l.file.parent().map(Path::to_path_buf));
+    let task_dir = spec
+        .task
+        .common
+        .loc
+        .as_ref()
+        .and_then(|l| l.file.parent().map(Path::to_path_buf));
     let agent_module = match mspec.runs_on {
         RunsOn::ControllerThenAgent { agent_module } => {
             let dirs = search_dirs(&pctx.playbook_dir, task_dir.as_deref());
@@ -482,10 +565,16 @@ async fn call_module(
     }
     let become_ = scope.become_.unwrap_or(engine.opts.become_);
     let become_user = if become_ {
-        scope.become_user.clone().or_else(|| engine.opts.become_user.clone()).filter(|u| u != "root")
+        scope
+            .become_user
+            .clone()
+            .or_else(|| engine.opts.become_user.clone())
+            .filter(|u| u != "root")
     } else if engine.sudo_agent.load(Ordering::Relaxed) {
         // The agent runs as root for the run; a task without become acts as the SSH user.
-        ctx.get("ansible_user").and_then(Value::as_str).map(str::to_string)
+        ctx.get("ansible_user")
+            .and_then(Value::as_str)
+            .map(str::to_string)
     } else {
         None
     };
@@ -500,7 +589,10 @@ async fn call_module(
         timeout_secs: engine.opts.task_timeout.map(|d| d.as_secs()),
     };
     // The controller waits a little longer than the agent's own bound.
-    let wait = engine.opts.task_timeout.map(|d| d + Duration::from_secs(10));
+    let wait = engine
+        .opts
+        .task_timeout
+        .map(|d| d + Duration::from_secs(10));
     let agent = state.agent.as_mut().expect("connected above");
     match agent.run(call, wait).await {
         Ok(r) => module_result_value(r),
@@ -527,7 +619,11 @@ fn search_dirs(playbook_dir: &Path, task_dir: Option<&Path>) -> Vec<PathBuf> {
     dirs
 }
 
-fn render_environment(engine: &Engine, scope: &Inherited, vars: &Value) -> Result<BTreeMap<String, String>, TemplateError> {
+fn render_environment(
+    engine: &Engine,
+    scope: &Inherited,
+    vars: &Value,
+) -> Result<BTreeMap<String, String>, TemplateError> {
     let mut env = BTreeMap::new();
     for e in &scope.environment {
         if let Value::Object(m) = engine.templar.render_value(e, vars)? {
@@ -553,7 +649,10 @@ fn module_result_value(r: play_protocol::ModuleResult) -> Value {
         m.insert("msg".into(), Value::String(msg));
     }
     if !r.diff.is_empty() {
-        m.insert("diff".into(), serde_json::to_value(&r.diff).unwrap_or_default());
+        m.insert(
+            "diff".into(),
+            serde_json::to_value(&r.diff).unwrap_or_default(),
+        );
     }
     for (k, v) in r.data {
         m.insert(k, v);
@@ -594,14 +693,23 @@ pub async fn gather_facts_all(engine: &Arc<Engine>, pctx: &PlayCtx<'_>, hosts: &
     .await;
 }
 
-async fn gather_facts(engine: &Arc<Engine>, state: &mut HostState, host: &str, ctx: &Map<String, Value>) -> Value {
+async fn gather_facts(
+    engine: &Arc<Engine>,
+    state: &mut HostState,
+    host: &str,
+    ctx: &Map<String, Value>,
+) -> Value {
     if state.agent.is_none() {
         let sudo = engine.sudo_agent.load(Ordering::Relaxed);
         let conn_vars: Vars = ctx.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         match engine.connector.connect(host, &conn_vars, sudo).await {
             Ok(agent) => state.agent = Some(agent),
-            Err(super::connect::ConnectFailure::Unreachable(msg)) => return json!({"unreachable": true, "changed": false, "msg": msg}),
-            Err(super::connect::ConnectFailure::Failed(msg)) => return json!({"failed": true, "changed": false, "msg": msg}),
+            Err(super::connect::ConnectFailure::Unreachable(msg)) => {
+                return json!({"unreachable": true, "changed": false, "msg": msg})
+            }
+            Err(super::connect::ConnectFailure::Failed(msg)) => {
+                return json!({"failed": true, "changed": false, "msg": msg})
+            }
         }
     }
     let agent = state.agent.as_mut().expect("connected above");
@@ -646,7 +754,10 @@ pub async fn run_include(
             }
         }
         match engine.templar.render_str(file, &Value::Object(ctx)) {
-            Ok(f) => groups.entry(base_dir.join(f)).or_default().push(slot.clone()),
+            Ok(f) => groups
+                .entry(base_dir.join(f))
+                .or_default()
+                .push(slot.clone()),
             Err(e) => {
                 super::tasks::report_simple(engine, &slot.name, Status::Failed, &failure(task, &e));
                 slot.state.lock().await.failed = true;
@@ -658,7 +769,12 @@ pub async fn run_include(
             Ok(t) => t,
             Err(e) => {
                 for s in &slots {
-                    super::tasks::report_simple(engine, &s.name, Status::Failed, &json!({"failed": true, "msg": e.to_string()}));
+                    super::tasks::report_simple(
+                        engine,
+                        &s.name,
+                        Status::Failed,
+                        &json!({"failed": true, "msg": e.to_string()}),
+                    );
                     s.state.lock().await.failed = true;
                 }
                 continue;

@@ -67,10 +67,25 @@ impl Inherited {
 
 /// Whether `--tags` / `--skip-tags` select a task with these effective tags.
 pub fn selected_by_tags(engine: &Engine, tags: &[String]) -> bool {
-    let only = engine.opts.tags.iter().flat_map(|t| t.split(',')).map(str::trim).collect::<Vec<_>>();
-    let skip = engine.opts.skip_tags.iter().flat_map(|t| t.split(',')).map(str::trim).collect::<Vec<_>>();
+    let only = engine
+        .opts
+        .tags
+        .iter()
+        .flat_map(|t| t.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    let skip = engine
+        .opts
+        .skip_tags
+        .iter()
+        .flat_map(|t| t.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
     let has = |t: &str| tags.iter().any(|x| x == t);
-    if skip.iter().any(|s| has(s) || (*s == "tagged" && !tags.is_empty())) {
+    if skip
+        .iter()
+        .any(|s| has(s) || (*s == "tagged" && !tags.is_empty()))
+    {
         return false;
     }
     if has("never") && !only.iter().any(|t| has(t)) {
@@ -79,7 +94,9 @@ pub fn selected_by_tags(engine: &Engine, tags: &[String]) -> bool {
     if only.is_empty() || only.contains(&"all") || has("always") {
         return true;
     }
-    only.iter().any(|t| has(t) || (*t == "tagged" && !tags.is_empty()) || (*t == "untagged" && tags.is_empty()))
+    only.iter().any(|t| {
+        has(t) || (*t == "tagged" && !tags.is_empty()) || (*t == "untagged" && tags.is_empty())
+    })
 }
 
 async fn active(hosts: &[Arc<HostSlot>]) -> Vec<Arc<HostSlot>> {
@@ -125,19 +142,31 @@ pub fn run_list<'a>(
                     if m.module == "meta" {
                         super::controller_modules::meta(engine, pctx, task, m, &live, inh).await
                     } else {
-                        let spec = TaskSpec { task, module: m, inh, is_handler: inh.in_handler };
+                        let spec = TaskSpec {
+                            task,
+                            module: m,
+                            inh,
+                            is_handler: inh.in_handler,
+                        };
                         run_task(engine, pctx, &spec, &live).await
                     }
                 }
-                TaskKind::Block { block, rescue, always } => {
-                    run_block(engine, pctx, task, block, rescue, always, &live, inh).await
-                }
+                TaskKind::Block {
+                    block,
+                    rescue,
+                    always,
+                } => run_block(engine, pctx, task, block, rescue, always, &live, inh).await,
                 TaskKind::Import { tasks, .. } => {
                     let scope = inh.enter(&task.common);
                     run_list(engine, pctx, tasks, &live, &scope).await
                 }
-                TaskKind::Include { file, base_dir, vars } => {
-                    super::task::run_include(engine, pctx, task, file, base_dir, vars, &live, inh).await
+                TaskKind::Include {
+                    file,
+                    base_dir,
+                    vars,
+                } => {
+                    super::task::run_include(engine, pctx, task, file, base_dir, vars, &live, inh)
+                        .await
                 }
             };
             if flow == Flow::EndPlay {
@@ -206,7 +235,12 @@ async fn run_block(
 
 /// Runs the handlers notified so far, in the order they are defined, on the hosts that
 /// notified them.
-pub async fn flush_handlers(engine: &Arc<Engine>, pctx: &PlayCtx<'_>, hosts: &[Arc<HostSlot>], inh: &Inherited) {
+pub async fn flush_handlers(
+    engine: &Arc<Engine>,
+    pctx: &PlayCtx<'_>,
+    hosts: &[Arc<HostSlot>],
+    inh: &Inherited,
+) {
     let mut handler_inh = inh.clone();
     handler_inh.in_handler = true;
     for handler in &pctx.play.handlers {
@@ -215,7 +249,11 @@ pub async fn flush_handlers(engine: &Arc<Engine>, pctx: &PlayCtx<'_>, hosts: &[A
         for h in active(hosts).await {
             let mut st = h.state.lock().await;
             let hit = st.notified.shift_remove(&name)
-                | handler.common.listen.iter().fold(false, |acc, l| st.notified.shift_remove(l) | acc);
+                | handler
+                    .common
+                    .listen
+                    .iter()
+                    .fold(false, |acc, l| st.notified.shift_remove(l) | acc);
             if hit {
                 targets.push(h.clone());
             }

@@ -35,7 +35,10 @@ pub fn host_context(
         let mut short = Map::new();
         for (k, v) in &state.facts {
             ctx.insert(k.clone(), v.clone());
-            short.insert(k.strip_prefix("ansible_").unwrap_or(k).to_string(), v.clone());
+            short.insert(
+                k.strip_prefix("ansible_").unwrap_or(k).to_string(),
+                v.clone(),
+            );
         }
         ctx.insert("ansible_facts".into(), Value::Object(short));
     }
@@ -67,9 +70,16 @@ fn insert_magic(engine: &Engine, pctx: &PlayCtx<'_>, host: &str, ctx: &mut Map<S
         "inventory_hostname_short".into(),
         Value::String(host.split('.').next().unwrap_or(host).to_string()),
     );
-    ctx.insert("group_names".into(), strs(&engine.inventory.group_names(host)));
-    let groups: Map<String, Value> =
-        engine.inventory.groups_map().into_iter().map(|(g, hs)| (g, strs(&hs))).collect();
+    ctx.insert(
+        "group_names".into(),
+        strs(&engine.inventory.group_names(host)),
+    );
+    let groups: Map<String, Value> = engine
+        .inventory
+        .groups_map()
+        .into_iter()
+        .map(|(g, hs)| (g, strs(&hs)))
+        .collect();
     ctx.insert("groups".into(), Value::Object(groups));
     ctx.insert("play_hosts".into(), strs(&pctx.batch));
     ctx.insert("ansible_play_batch".into(), strs(&pctx.batch));
@@ -77,13 +87,22 @@ fn insert_magic(engine: &Engine, pctx: &PlayCtx<'_>, host: &str, ctx: &mut Map<S
     ctx.insert("ansible_play_hosts_all".into(), strs(&pctx.play_hosts));
     ctx.insert("ansible_check_mode".into(), Value::Bool(engine.opts.check));
     ctx.insert("ansible_diff_mode".into(), Value::Bool(engine.opts.diff));
-    ctx.insert("playbook_dir".into(), Value::String(pctx.playbook_dir.display().to_string()));
-    ctx.insert("ansible_verbosity".into(), Value::from(engine.opts.verbosity));
+    ctx.insert(
+        "playbook_dir".into(),
+        Value::String(pctx.playbook_dir.display().to_string()),
+    );
+    ctx.insert(
+        "ansible_verbosity".into(),
+        Value::from(engine.opts.verbosity),
+    );
     ctx.insert(
         "ansible_version".into(),
         serde_json::json!({"full": "2.19.0", "major": 2, "minor": 19, "revision": 0, "string": "2.19.0", "play": env!("CARGO_PKG_VERSION")}),
     );
-    ctx.insert("omit".into(), Value::String(crate::template::OMIT.to_string()));
+    ctx.insert(
+        "omit".into(),
+        Value::String(crate::template::OMIT.to_string()),
+    );
     if let Some(name) = &pctx.play.name {
         ctx.insert("ansible_play_name".into(), Value::String(name.clone()));
     }
@@ -93,7 +112,12 @@ fn insert_magic(engine: &Engine, pctx: &PlayCtx<'_>, host: &str, ctx: &mut Map<S
 /// mentions it, since it is O(hosts)).
 pub async fn build_hostvars(engine: &Engine, hosts: &[String]) -> Value {
     let mut all = Map::new();
-    for h in engine.inventory.hosts().map(|h| h.name.clone()).collect::<Vec<_>>() {
+    for h in engine
+        .inventory
+        .hosts()
+        .map(|h| h.name.clone())
+        .collect::<Vec<_>>()
+    {
         let mut vars: Map<String, Value> = engine.inventory.host_vars(&h).into_iter().collect();
         if hosts.contains(&h) {
             let slot = engine.host(&h);

@@ -29,7 +29,11 @@ fn misspelt_module_option_fails_at_load_with_location_and_no_connection() {
     let out = play(&["-i", inv.to_str().unwrap(), pb.to_str().unwrap()]);
     assert_eq!(out.0, 4, "exit code\n{}\n{}", out.1, out.2);
     let expected = format!("{}:6:9", pb.display());
-    assert!(out.2.contains(&expected), "no location {expected} in: {}", out.2);
+    assert!(
+        out.2.contains(&expected),
+        "no location {expected} in: {}",
+        out.2
+    );
     assert!(out.2.contains("dest"), "no suggestion in: {}", out.2);
     assert_untouched(&listener);
 }
@@ -42,9 +46,16 @@ fn unknown_module_and_bad_yaml_fail_before_connecting() {
     write(&pb, "- hosts: all\n  tasks:\n    - ansible.builtin.cpy:\n        content: x\n        dest: /tmp/x\n");
     let out = play(&["-i", inv.to_str().unwrap(), pb.to_str().unwrap()]);
     assert_eq!(out.0, 4, "{}", out.2);
-    assert!(out.2.contains(":3:7") && out.2.contains("copy"), "{}", out.2);
+    assert!(
+        out.2.contains(":3:7") && out.2.contains("copy"),
+        "{}",
+        out.2
+    );
 
-    write(&pb, "- hosts: all\n  tasks:\n    - debug: {msg: [unclosed\n");
+    write(
+        &pb,
+        "- hosts: all\n  tasks:\n    - debug: {msg: [unclosed\n",
+    );
     let out = play(&["-i", inv.to_str().unwrap(), pb.to_str().unwrap()]);
     assert_eq!(out.0, 4, "{}", out.2);
     assert!(out.2.contains("bad.yml:"), "{}", out.2);
@@ -56,7 +67,10 @@ fn bad_jinja_and_unknown_handler_fail_before_connecting() {
     let dir = scratch("bad-jinja");
     let (listener, inv) = tripwire_inventory(&dir);
     let pb = dir.join("bad.yml");
-    write(&pb, "- hosts: all\n  tasks:\n    - debug:\n        msg: \"{{ foo | default('x') \"\n");
+    write(
+        &pb,
+        "- hosts: all\n  tasks:\n    - debug:\n        msg: \"{{ foo | default('x') \"\n",
+    );
     let out = play(&["-i", inv.to_str().unwrap(), pb.to_str().unwrap()]);
     assert_eq!(out.0, 4, "{}", out.2);
     assert!(out.2.contains("bad.yml:4"), "{}", out.2);

@@ -5,7 +5,8 @@ use crate::harness::{play, recap_value, scratch, Testbed};
 use serde_json::Value;
 
 fn report(path: &std::path::Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).expect("report written")).expect("report is JSON")
+    serde_json::from_str(&std::fs::read_to_string(path).expect("report written"))
+        .expect("report is JSON")
 }
 
 #[test]
@@ -19,7 +20,13 @@ fn site_playbook_converges_and_reruns_without_changes_or_uploads() {
         tb.exec(&vm, "rm -rf /home/play/.cache/play");
     }
     let first_report = dir.join("first.json");
-    let out = play(&["-i", inv, "playbooks/site.yml", "--report", first_report.to_str().unwrap()]);
+    let out = play(&[
+        "-i",
+        inv,
+        "playbooks/site.yml",
+        "--report",
+        first_report.to_str().unwrap(),
+    ]);
     crate::check!(out.0 == 0, out);
     for vm in tb.vms() {
         crate::check!(recap_value(&out.1, &vm, "failed") == 0, out);
@@ -27,16 +34,28 @@ fn site_playbook_converges_and_reruns_without_changes_or_uploads() {
         crate::check!(recap_value(&out.1, &vm, "ok") >= 15, out);
     }
     let first = report(&first_report);
-    assert!(first["agent_bytes_uploaded"].as_u64().unwrap() > 0, "first run uploaded no agent: {first}");
+    assert!(
+        first["agent_bytes_uploaded"].as_u64().unwrap() > 0,
+        "first run uploaded no agent: {first}"
+    );
 
     let second_report = dir.join("second.json");
-    let out = play(&["-i", inv, "playbooks/site.yml", "--report", second_report.to_str().unwrap()]);
+    let out = play(&[
+        "-i",
+        inv,
+        "playbooks/site.yml",
+        "--report",
+        second_report.to_str().unwrap(),
+    ]);
     crate::check!(out.0 == 0, out);
     for vm in tb.vms() {
         crate::check!(recap_value(&out.1, &vm, "changed") == 0, out);
     }
     let second = report(&second_report);
-    assert_eq!(second["agent_bytes_uploaded"], 0, "the rerun uploaded agent bytes");
+    assert_eq!(
+        second["agent_bytes_uploaded"], 0,
+        "the rerun uploaded agent bytes"
+    );
     // One agent process per host per run: facts + every task went through it.
     let cache = tb.exec("vm1", "stat -c '%a %U' /home/play/.cache/play");
     assert_eq!(String::from_utf8_lossy(&cache.stdout).trim(), "700 play");
@@ -47,17 +66,33 @@ fn a_wrong_host_key_is_refused_and_reported_unreachable_while_others_finish() {
     let tb = Testbed::get();
     let dir = scratch("hostkey");
     let known = std::fs::read_to_string(tb.dir.join("known_hosts")).unwrap();
-    let vm2_ip = tb.env("TESTBED_VM2_IP");
+    let vm2_ip = tb.ip("vm2");
     // Replace vm2's key with the bastion's: a valid key, but not vm2's.
-    let bastion_key = known.lines().find(|l| l.starts_with("[127.0.0.1]")).unwrap().split_once(' ').unwrap().1.to_string();
+    let bastion_key = known
+        .lines()
+        .find(|l| l.starts_with("[127.0.0.1]"))
+        .unwrap()
+        .split_once(' ')
+        .unwrap()
+        .1
+        .to_string();
     let tampered: Vec<String> = known
         .lines()
-        .map(|l| if l.split(' ').next() == Some(vm2_ip.as_str()) { format!("{vm2_ip} {bastion_key}") } else { l.to_string() })
+        .map(|l| {
+            if l.split(' ').next() == Some(vm2_ip.as_str()) {
+                format!("{vm2_ip} {bastion_key}")
+            } else {
+                l.to_string()
+            }
+        })
         .collect();
     let known_path = dir.join("known_hosts");
     std::fs::write(&known_path, tampered.join("\n") + "\n").unwrap();
     let inv_text = std::fs::read_to_string(tb.inventory()).unwrap();
-    let inv_text = inv_text.replace(tb.dir.join("known_hosts").to_str().unwrap(), known_path.to_str().unwrap());
+    let inv_text = inv_text.replace(
+        tb.dir.join("known_hosts").to_str().unwrap(),
+        known_path.to_str().unwrap(),
+    );
     let inv = dir.join("hosts.ini");
     std::fs::write(&inv, inv_text).unwrap();
     let pb = dir.join("ping.yml");

@@ -8,7 +8,10 @@ use std::sync::{Mutex, MutexGuard};
 static TESTBED_LOCK: Mutex<()> = Mutex::new(());
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// The testbed's state folder (written by tests/testbed/up.sh).
@@ -48,18 +51,40 @@ impl Testbed {
         panic!("{name} not in env.sh")
     }
 
-    /// Runs a command inside a testbed container (the VM named `vm`).
+    fn list(&self, name: &str) -> Vec<String> {
+        self.env(name)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn index_of(&self, vm: &str) -> usize {
+        self.vms()
+            .iter()
+            .position(|v| v == vm)
+            .unwrap_or_else(|| panic!("no VM {vm} in the testbed"))
+    }
+
+    /// The container behind a VM name.
+    pub fn container(&self, vm: &str) -> String {
+        self.list("TESTBED_VM_CONTAINERS")[self.index_of(vm)].clone()
+    }
+
+    /// A VM's private address.
+    pub fn ip(&self, vm: &str) -> String {
+        self.list("TESTBED_VM_IPS")[self.index_of(vm)].clone()
+    }
+
+    /// Runs a shell command inside the VM's container (not through play or SSH).
     pub fn exec(&self, vm: &str, cmd: &str) -> Output {
-        let prefix = self.env("TESTBED_NAME");
         Command::new("docker")
-            .args(["exec", &format!("{prefix}-{vm}"), "sh", "-c", cmd])
+            .args(["exec", &self.container(vm), "sh", "-c", cmd])
             .output()
             .expect("docker exec")
     }
 
     pub fn vms(&self) -> Vec<String> {
-        let n: usize = self.env("TESTBED_VMS").parse().unwrap_or(3);
-        (1..=n).map(|i| format!("vm{i}")).collect()
+        self.list("TESTBED_VM_NAMES")
     }
 }
 
@@ -76,7 +101,11 @@ pub fn play_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
         .output()
         .expect("run play");
     let code = out.status.code().unwrap_or(-1);
-    (code, String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        code,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// The recap counters for a host: `ok=3 changed=1 ...` → value of `key`.
@@ -86,7 +115,12 @@ pub fn recap_value(stdout: &str, host: &str, key: &str) -> u32 {
         if line.split_whitespace().next() == Some(host) {
             let needle = format!("{key}=");
             if let Some(rest) = line.split(&needle).nth(1) {
-                return rest.split_whitespace().next().unwrap_or("0").parse().unwrap_or(0);
+                return rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("0")
+                    .parse()
+                    .unwrap_or(0);
             }
         }
     }
@@ -112,6 +146,12 @@ pub fn write(path: &Path, text: &str) {
 #[macro_export]
 macro_rules! check {
     ($cond:expr, $out:expr) => {
-        assert!($cond, "{}\n--- stdout/stderr ---\n{}\n{}", stringify!($cond), $out.1, $out.2)
+        assert!(
+            $cond,
+            "{}\n--- stdout/stderr ---\n{}\n{}",
+            stringify!($cond),
+            $out.1,
+            $out.2
+        )
     };
 }
