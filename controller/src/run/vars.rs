@@ -131,3 +131,17 @@ pub async fn build_hostvars(engine: &Engine, hosts: &[String]) -> Value {
     }
     Value::Object(all)
 }
+
+/// Who runs this release, as the release history records it: `$USER@controller-host`.
+pub fn operator() -> &'static str {
+    static OPERATOR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    OPERATOR.get_or_init(|| {
+        let user = std::env::var("SUDO_USER")
+            .or_else(|_| std::env::var("USER"))
+            .unwrap_or_else(|_| "unknown".into());
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "controller".into());
+        format!("{user}@{host}")
+    })
+}
