@@ -23,7 +23,7 @@ impl Inventory {
     /// Declares a group (for dynamic sources). Top-level groups join `all` on reconcile.
     pub fn add_group(&mut self, name: &str) {
         self.ensure_group(name);
-        self.reconcile();
+        self.reconcile_unless_loading();
     }
 
     /// Makes `child` a child group of `parent`, creating both when missing.
@@ -32,7 +32,7 @@ impl Inventory {
         self.ensure_group(child);
         self.link_child(parent, child)
             .map_err(|message| InventoryError::invalid("inventory", message))?;
-        self.reconcile();
+        self.reconcile_unless_loading();
         Ok(())
     }
 
@@ -58,6 +58,13 @@ impl Inventory {
         }
         if self.groups[parent].children.iter().any(|c| c == child) {
             return Ok(());
+        }
+        if child == "ungrouped" && parent != "all" {
+            // Ansible accepts this, then silently drops the ungrouped hosts from every group.
+            return Err(format!(
+                "'ungrouped' holds the hosts that are in no group and cannot be a child of '{parent}'; \
+                 put those hosts in a named group and make that group the child"
+            ));
         }
         if child == "all" || self.ancestors(parent).contains(&child) {
             return Err(format!(
@@ -129,6 +136,12 @@ impl Inventory {
             g.vars.insert(key.to_string(), value);
         }
         Ok(())
+    }
+
+    pub(crate) fn reconcile_unless_loading(&mut self) {
+        if !self.loading {
+            self.reconcile();
+        }
     }
 
     /// Ansible's `reconcile_inventory`.

@@ -182,7 +182,7 @@ fn host_line(inv: &mut Inventory, line: &str, group: &str, path: &Path) -> Resul
     let Some((pattern, assignments)) = tokens.split_first() else {
         return Err(format!("expected a host name, got '{line}'"));
     };
-    let (names, port) = expand_hostpattern(pattern).map_err(|e| format!("{e}"))?;
+    let (names, port) = expand_hostpattern(pattern)?;
     if pattern.trim().ends_with(':') && port.is_none() {
         return Err(format!(
             "host '{pattern}' ends in ':', which is reserved for a port; write '{}:PORT' or drop the ':'",
@@ -325,6 +325,8 @@ mod tests {
         assert!(err("[g:vars]\nnovalue\n[g]\n").starts_with("hosts.ini:2: expected 'key = value'"));
         assert!(err("[a:children]\nb\n[b:children]\na\n").contains("creates a loop"));
         assert!(err("[a:vars]\nansible_group_priority=high\n[a]\n").contains("whole number"));
+        assert!(err("[a:children]\nungrouped\n")
+            .starts_with("hosts.ini:2: 'ungrouped' holds the hosts"));
     }
 
     proptest! {

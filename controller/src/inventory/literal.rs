@@ -241,14 +241,8 @@ impl Parser<'_> {
             "True" => Value::Bool(true),
             "False" => Value::Bool(false),
             "None" => Value::Null,
-            "set" => {
-                // `set()` is the one call literal_eval accepts.
-                if self.eat('(') && self.eat(')') {
-                    Value::Array(Vec::new())
-                } else {
-                    return None;
-                }
-            }
+            // `set()` is the one call literal_eval accepts.
+            "set" if self.eat('(') && self.eat(')') => Value::Array(Vec::new()),
             _ => return None,
         };
         Some(Lit::plain(value))

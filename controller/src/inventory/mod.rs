@@ -109,6 +109,9 @@ pub struct Inventory {
     inventory_vars: Vec<vars_dirs::VarsDir>,
     /// group_vars/host_vars beside the playbook: above the inventory's folders.
     playbook_vars: Option<vars_dirs::VarsDir>,
+    /// While sources load, `all`/`ungrouped` fix-ups wait until every source is read, as in
+    /// Ansible (a dynamic source may declare a group before its parent).
+    loading: bool,
 }
 
 impl Default for Inventory {
@@ -125,6 +128,7 @@ impl Inventory {
             groups: IndexMap::new(),
             inventory_vars: Vec::new(),
             playbook_vars: None,
+            loading: false,
         };
         inv.ensure_group("all");
         inv.ensure_group("ungrouped");
@@ -194,6 +198,6 @@ impl Inventory {
             self.ensure_group(group);
             self.put_host_in_group(&name, group);
         }
-        self.reconcile();
+        self.reconcile_unless_loading();
     }
 }

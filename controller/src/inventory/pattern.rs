@@ -371,7 +371,8 @@ mod tests {
         assert!(m("web[0-3]x", "web2x"));
         assert!(m("web[", "web["));
         assert!(m("a[]]b", "a]b"));
-        assert!(m("x[z-a]", "x") == false);
+        assert!(!m("x[z-a]", "xb"));
+        assert!(m("x[!z-a]", "xb"));
     }
 
     #[test]

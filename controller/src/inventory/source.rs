@@ -199,6 +199,7 @@ pub(crate) fn load(
     options: &LoadOptions<'_>,
 ) -> Result<Inventory, InventoryError> {
     let mut inv = Inventory::new();
+    inv.loading = true;
     let mut bases = Vec::new();
     for value in sources {
         let path = Path::new(value);
@@ -217,6 +218,7 @@ pub(crate) fn load(
             load_file(path, &mut inv, options)?;
         }
     }
+    inv.loading = false;
     inv.reconcile();
     for base in bases {
         inv.inventory_vars.push(VarsDir::load(&base, options)?);
