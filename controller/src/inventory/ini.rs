@@ -10,7 +10,7 @@
 //! env = production
 //! ```
 //! Lines starting with `#` or `;` are comments. Host lines are split like a shell would
-//! ([`super::shlex`]), values go through [`super::literal`]. A `[g:vars]` or `[g:children]`
+//! (`shlex.rs`), values go through `literal.rs`. A `[g:vars]` or `[g:children]`
 //! entry may name a group declared further down; one never declared is an error at the end,
 //! as in Ansible. Every error names file:line and says how to fix the line.
 

@@ -3,12 +3,12 @@
 //! play follows Ansible's inventory semantics closely because operators bring the inventories
 //! they already have: INI and YAML files, `group_vars/` and `host_vars/` folders, host
 //! patterns, `--limit`, and `ansible-inventory --list/--graph` output. The pieces:
-//! - [`source`] decides what a `-i` value is (file, folder, host list, dynamic plugin config)
-//!   and loads it; [`ini`] and [`yaml_format`] read the two static formats;
-//! - [`graph`] keeps the host/group structure with Ansible's rules (`all`, `ungrouped`, no
+//! - `source` decides what a `-i` value is (file, folder, host list, dynamic plugin config)
+//!   and loads it; `ini` and `yaml_format` read the two static formats;
+//! - `graph` keeps the host/group structure with Ansible's rules (`all`, `ungrouped`, no
 //!   cycles, group depth, inventory order);
-//! - [`vars_dirs`] reads group_vars/host_vars folders; [`merge`] layers variables per host;
-//! - [`pattern`] selects hosts; [`render`] produces `--list` JSON and `--graph` text.
+//! - `vars_dirs` reads group_vars/host_vars folders; `merge` layers variables per host;
+//! - `pattern` selects hosts; `render` produces `--list` JSON and `--graph` text.
 
 mod error;
 mod graph;

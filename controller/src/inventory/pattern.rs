@@ -5,7 +5,8 @@
 //! optional `[i]` / `[i:j]` slice. Parts starting with `&` intersect and parts starting with
 //! `!` exclude; Ansible applies plain parts first, then `&`, then `!`, whatever the written
 //! order, and so does this. A glob or name matches group names (giving the group's hosts) and
-//! host names. Results keep inventory order without duplicates.
+//! host names. As in Ansible, hosts come part by part (`db,web` lists db's hosts first), each
+//! part in inventory order, each host once; `&`/`!` parts keep the order and only filter.
 
 use super::hostrange::parse_address;
 use super::{Inventory, InventoryError};
