@@ -8,7 +8,8 @@
 //! value here. Tuples and sets become lists and bytes become text, as Ansible converts them.
 //!
 //! Known differences: integers outside 64 bits, floats that overflow to infinity, complex
-//! numbers and `\N{...}` escapes stay as the original text instead of Python's value.
+//! numbers and `\N{...}` escapes stay as the original text instead of Python's value; bytes
+//! literals (`b'x'`) become plain text where Ansible also marks them unsafe (never templated).
 
 use serde_json::{Map, Number, Value};
 
