@@ -200,8 +200,8 @@ impl Builder {
                 match key.take() {
                     Some((k, _)) if k == "<<" => merges.push(node),
                     Some((k, kloc)) => {
-                        // Ansible warns on duplicate keys and keeps the last one; so do we.
-                        entries.shift_remove(&k);
+                        // Ansible warns on duplicate keys and keeps the last value at the
+                        // first key's position; IndexMap::insert does exactly that.
                         entries.insert(k, (kloc, node));
                     }
                     None => {
