@@ -11,12 +11,12 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum SshError {
     /// A network wait (TCP connect, handshake, authentication, channel open) took too long.
-    #[error("{host}: timed out after {}s during {stage}; check that the host is up and that port {port} is reachable (firewall, security group, bastion route), or raise ConnectTimeout", after.as_secs_f32())]
+    #[error("{host}: no answer within {}s during {stage}; {hint}", after.as_secs_f32())]
     Timeout {
         host: String,
-        port: u16,
         stage: &'static str,
         after: Duration,
+        hint: &'static str,
     },
 
     /// The host name did not resolve.
@@ -122,6 +122,11 @@ pub enum SshError {
     #[error("{host}: connection lost{}", if why.is_empty() { String::new() } else { format!(": {why}") })]
     Disconnected { host: String, why: String },
 }
+
+/// Advice for a timeout while connecting.
+pub(crate) const CONNECT_HINT: &str = "check that the host is up and its SSH port reachable (firewall, security group, bastion route), or raise ConnectTimeout";
+/// Advice for a timeout on a connection that was up.
+pub(crate) const STALLED_HINT: &str = "the connection seems stalled (network trouble, or an overloaded host)";
 
 impl SshError {
     /// Whether Ansible would report this host as UNREACHABLE rather than the task as failed:

@@ -8,19 +8,33 @@
 //! failure is an [`SshError`] that says what, for which host, and what to do.
 
 mod args;
+mod auth;
 pub mod config;
 mod error;
+mod exec;
+mod handler;
 pub mod known_hosts;
 mod options;
 mod pattern;
+mod pool;
 mod resolve;
+mod session;
 
 pub use config::{LocalEnv, SshConfig};
 pub use error::SshError;
+pub use exec::{
+    ExecChannel, ExecExit, ExecOutput, ExecReader, ExecWriter, ExitInfo, RUN_OUTPUT_LIMIT,
+    STDERR_TAIL_LIMIT,
+};
 pub use known_hosts::{
     check_host_certificate, check_host_key, HostKeyPolicy, HostKeyVerdict, KnownHostsEntry,
 };
 pub use options::ConnectOptions;
+pub use pool::SshPool;
 pub use resolve::{resolve, HostVars, SshOverrides};
+pub use session::Session;
 /// The public key type host keys are checked as (russh's, re-exported so callers need no russh).
 pub use russh::keys::PublicKey;
+
+#[cfg(test)]
+mod local_sshd_tests;
