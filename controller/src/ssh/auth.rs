@@ -48,7 +48,10 @@ pub(crate) async fn authenticate(
     for path in files {
         match load_key(&path, opts.key_passphrase.as_deref()) {
             Ok(key) => {
-                if agent_keys.iter().any(|k| k.key_data() == key.public_key().key_data()) {
+                if agent_keys
+                    .iter()
+                    .any(|k| k.key_data() == key.public_key().key_data())
+                {
                     continue; // the agent already offered it
                 }
                 auth.tried.push(path.display().to_string());
@@ -64,7 +67,8 @@ pub(crate) async fn authenticate(
                     continue; // encrypted on disk, but the agent holds it and offered it
                 }
                 let why = problem.why(&path);
-                auth.tried.push(format!("{} ({})", path.display(), problem.short()));
+                auth.tried
+                    .push(format!("{} ({})", path.display(), problem.short()));
                 key_problem.get_or_insert(SshError::KeyFile { path, why });
             }
         }
@@ -104,7 +108,9 @@ impl Auth<'_> {
         if let Some(hash) = self.rsa_hash {
             return hash;
         }
-        let hash = match tokio::time::timeout(self.timeout(), self.handle.best_supported_rsa_hash()).await {
+        let hash = match tokio::time::timeout(self.timeout(), self.handle.best_supported_rsa_hash())
+            .await
+        {
             Ok(Ok(Some(hash))) => hash,
             // The server did not say (no ext-info): every server of the last decade takes SHA-256.
             _ => Some(HashAlg::Sha256),
@@ -118,31 +124,41 @@ impl Auth<'_> {
         let Some(socket) = self.opts.agent_socket.clone() else {
             return Ok(Err(Vec::new()));
         };
-        let mut agent = match tokio::time::timeout(self.timeout(), AgentClient::connect_uds(&socket)).await {
-            Ok(Ok(agent)) => agent,
-            Ok(Err(e)) => {
-                tracing::debug!("ssh-agent at {}: {e}", socket.display());
-                return Ok(Err(Vec::new()));
-            }
-            Err(_) => return Ok(Err(Vec::new())),
-        };
-        let identities = match tokio::time::timeout(self.timeout(), agent.request_identities()).await {
-            Ok(Ok(ids)) => ids,
-            other => {
-                tracing::debug!("ssh-agent at {}: listing keys failed: {other:?}", socket.display());
-                return Ok(Err(Vec::new()));
-            }
-        };
+        let mut agent =
+            match tokio::time::timeout(self.timeout(), AgentClient::connect_uds(&socket)).await {
+                Ok(Ok(agent)) => agent,
+                Ok(Err(e)) => {
+                    tracing::debug!("ssh-agent at {}: {e}", socket.display());
+                    return Ok(Err(Vec::new()));
+                }
+                Err(_) => return Ok(Err(Vec::new())),
+            };
+        let identities =
+            match tokio::time::timeout(self.timeout(), agent.request_identities()).await {
+                Ok(Ok(ids)) => ids,
+                other => {
+                    tracing::debug!(
+                        "ssh-agent at {}: listing keys failed: {other:?}",
+                        socket.display()
+                    );
+                    return Ok(Err(Vec::new()));
+                }
+            };
         let mut offered = Vec::new();
         for identity in identities {
             let key = identity.public_key().into_owned();
-            let hash = if key.algorithm().is_rsa() { self.rsa_hash().await } else { None };
+            let hash = if key.algorithm().is_rsa() {
+                self.rsa_hash().await
+            } else {
+                None
+            };
             self.tried.push(format!("agent key {}", fingerprint(&key)));
             offered.push(key.clone());
             let user = self.opts.user.clone();
             let attempt = tokio::time::timeout(
                 self.timeout(),
-                self.handle.authenticate_publickey_with(user, key, hash, &mut agent),
+                self.handle
+                    .authenticate_publickey_with(user, key, hash, &mut agent),
             )
             .await
             .map_err(|_| self.timed_out())?;
@@ -159,12 +175,19 @@ impl Auth<'_> {
     }
 
     async fn with_key(&mut self, key: PrivateKey) -> Result<Attempt, SshError> {
-        let hash = if key.algorithm().is_rsa() { self.rsa_hash().await } else { None };
+        let hash = if key.algorithm().is_rsa() {
+            self.rsa_hash().await
+        } else {
+            None
+        };
         let user = self.opts.user.clone();
         let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash);
-        let result = tokio::time::timeout(self.timeout(), self.handle.authenticate_publickey(user, key))
-            .await
-            .map_err(|_| self.timed_out())?;
+        let result = tokio::time::timeout(
+            self.timeout(),
+            self.handle.authenticate_publickey(user, key),
+        )
+        .await
+        .map_err(|_| self.timed_out())?;
         match result {
             Ok(result) => Ok(classify(result)),
             Err(e) => Err(SshError::Disconnected {

@@ -61,15 +61,16 @@ pub enum SshError {
     },
 
     /// The host presented a key different from the one recorded for it.
-    #[error("{host}: REMOTE HOST KEY CHANGED: the host now presents {key_type} {fingerprint}, but {file_line} records another key for it: `{entry}`. Someone may be intercepting the connection, or the host was rebuilt; only if you know it was rebuilt, remove the old entry (`ssh-keygen -R '{lookup_name}' -f {file}`) and connect again")]
+    #[error("{host}: REMOTE HOST KEY CHANGED: the host now presents {fingerprint}, but {file_line} records another key for it: `{entry}`. Someone may be intercepting the connection, or the host was rebuilt; only if you know it was rebuilt, remove the old entry (`{fix}`) and connect again")]
     HostKeyChanged {
         host: String,
-        key_type: String,
+        /// Key type and SHA256 fingerprint of the presented key.
         fingerprint: String,
         file_line: String,
+        /// The recorded line, its key shortened.
         entry: String,
-        lookup_name: String,
-        file: String,
+        /// The command that removes the old entry.
+        fix: String,
     },
 
     /// The host presented a key marked `@revoked`, or a certificate that fails validation.
@@ -89,7 +90,7 @@ pub enum SshError {
     },
 
     /// A key file could not be used (unreadable, encrypted without passphrase, corrupt).
-    #[error("key {}: {why}", path.display())]
+    #[error("key {} {why}", path.display())]
     KeyFile { path: PathBuf, why: String },
 
     /// The bastion (ProxyJump hop) in front of a host failed.
@@ -126,7 +127,8 @@ pub enum SshError {
 /// Advice for a timeout while connecting.
 pub(crate) const CONNECT_HINT: &str = "check that the host is up and its SSH port reachable (firewall, security group, bastion route), or raise ConnectTimeout";
 /// Advice for a timeout on a connection that was up.
-pub(crate) const STALLED_HINT: &str = "the connection seems stalled (network trouble, or an overloaded host)";
+pub(crate) const STALLED_HINT: &str =
+    "the connection seems stalled (network trouble, or an overloaded host)";
 
 impl SshError {
     /// Whether Ansible would report this host as UNREACHABLE rather than the task as failed:

@@ -62,7 +62,11 @@ pub struct ExecWriter {
 }
 
 impl AsyncWrite for ExecWriter {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         self.get_mut().inner.as_mut().poll_write(cx, buf)
     }
 
@@ -81,7 +85,11 @@ pub struct ExecReader {
 }
 
 impl AsyncRead for ExecReader {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
     }
 }
@@ -197,9 +205,17 @@ impl Session {
                         stdout_open = false;
                     }
                     ChannelMsg::ExitStatus { exit_status } => {
-                        pump_state.lock().unwrap_or_else(|p| p.into_inner()).info.status = Some(exit_status);
+                        pump_state
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .info
+                            .status = Some(exit_status);
                     }
-                    ChannelMsg::ExitSignal { signal_name: signal, core_dumped, .. } => {
+                    ChannelMsg::ExitSignal {
+                        signal_name: signal,
+                        core_dumped,
+                        ..
+                    } => {
                         let mut state = pump_state.lock().unwrap_or_else(|p| p.into_inner());
                         state.info.signal = Some(signal_name(signal));
                         state.info.core_dumped = core_dumped;
@@ -218,9 +234,15 @@ impl Session {
             {
                 let mut state = pump_state.lock().unwrap_or_else(|p| p.into_inner());
                 let ended = state.info.status.is_some() || state.info.signal.is_some();
-                let connection_gone = session.upgrade().is_none_or(|s| s.handle.is_closed());
+                let session = session.upgrade().map(|inner| Session { inner });
+                let connection_gone = session.as_ref().is_none_or(Session::is_closed);
                 if !ended && !state.refused && (!saw_close || connection_gone) {
-                    state.lost = Some(String::new());
+                    let note = session.map(|s| s.bastion_note()).unwrap_or_default();
+                    state.lost = Some(if note.is_empty() {
+                        note
+                    } else {
+                        format!("; {note}")
+                    });
                 }
             }
             let _ = done_tx.send(true);
@@ -240,7 +262,12 @@ impl Session {
 
     /// Runs `command` with `stdin` as its input, and collects stdout, stderr (each up to
     /// [`RUN_OUTPUT_LIMIT`]: more is an error) and the exit status, all within `timeout`.
-    pub async fn run(&self, command: &str, stdin: &[u8], timeout: Duration) -> Result<ExecOutput, SshError> {
+    pub async fn run(
+        &self,
+        command: &str,
+        stdin: &[u8],
+        timeout: Duration,
+    ) -> Result<ExecOutput, SshError> {
         let short = short_command(command);
         match tokio::time::timeout(timeout, self.run_unbounded(command, &short, stdin)).await {
             Ok(result) => result,
@@ -252,7 +279,12 @@ impl Session {
         }
     }
 
-    async fn run_unbounded(&self, command: &str, short: &str, stdin: &[u8]) -> Result<ExecOutput, SshError> {
+    async fn run_unbounded(
+        &self,
+        command: &str,
+        short: &str,
+        stdin: &[u8],
+    ) -> Result<ExecOutput, SshError> {
         let channel = self.open_session_channel().await?;
         channel
             .exec(true, command)
@@ -267,7 +299,11 @@ impl Session {
             }
         };
         let read = async {
-            let mut output = ExecOutput { status: None, stdout: Vec::new(), stderr: Vec::new() };
+            let mut output = ExecOutput {
+                status: None,
+                stdout: Vec::new(),
+                stderr: Vec::new(),
+            };
             let mut ended = false;
             let mut closed = false;
             while let Some(message) = read_half.wait().await {
@@ -295,12 +331,19 @@ impl Session {
                     }
                     _ => continue,
                 };
-                let buffer = if stream == "stdout" { &mut output.stdout } else { &mut output.stderr };
+                let buffer = if stream == "stdout" {
+                    &mut output.stdout
+                } else {
+                    &mut output.stderr
+                };
                 if buffer.len() + data.len() > RUN_OUTPUT_LIMIT {
                     let _ = write_half.close().await;
                     return Err(SshError::Channel {
                         host: self.inner.host.clone(),
-                        what: format!("`{short}` wrote more than {} MiB to {stream}", RUN_OUTPUT_LIMIT >> 20),
+                        what: format!(
+                            "`{short}` wrote more than {} MiB to {stream}",
+                            RUN_OUTPUT_LIMIT >> 20
+                        ),
                     });
                 }
                 buffer.extend_from_slice(&data);

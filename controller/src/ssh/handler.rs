@@ -45,7 +45,13 @@ impl client::Handler for ClientHandler {
         let check = &self.check;
         let (verdict, key) = match server_key {
             PublicKeyOrCertificate::PublicKey { key, .. } => (
-                check_host_key(&check.lookup_host, check.lookup_port, key, &check.entries, check.policy),
+                check_host_key(
+                    &check.lookup_host,
+                    check.lookup_port,
+                    key,
+                    &check.entries,
+                    check.policy,
+                ),
                 key.clone(),
             ),
             PublicKeyOrCertificate::Certificate(cert) => {
@@ -105,12 +111,14 @@ fn refusal_error(check: &HostKeyCheck, key: &PublicKey, verdict: HostKeyVerdict)
     match verdict {
         HostKeyVerdict::Changed { file, line, entry } => SshError::HostKeyChanged {
             host,
-            key_type: key_type(key),
-            fingerprint: fingerprint(key),
+            fingerprint: format!("{} {}", key_type(key), fingerprint(key)),
             file_line: format!("{}:{line}", file.display()),
             entry: shorten_entry(&entry),
-            lookup_name: lookup_name(&check.lookup_host, check.lookup_port),
-            file: file.display().to_string(),
+            fix: format!(
+                "ssh-keygen -R '{}' -f {}",
+                lookup_name(&check.lookup_host, check.lookup_port),
+                file.display()
+            ),
         },
         HostKeyVerdict::Revoked { file, line } => SshError::HostKeyRefused {
             host,
@@ -126,11 +134,10 @@ fn refusal_error(check: &HostKeyCheck, key: &PublicKey, verdict: HostKeyVerdict)
             let target = check
                 .known_hosts_files
                 .first()
-                .map_or("~/.ssh/known_hosts".to_string(), |f| f.display().to_string());
-            let scan = format!(
-                "ssh-keyscan -p {} {}",
-                check.lookup_port, check.lookup_host
-            );
+                .map_or("~/.ssh/known_hosts".to_string(), |f| {
+                    f.display().to_string()
+                });
+            let scan = format!("ssh-keyscan -p {} {}", check.lookup_port, check.lookup_host);
             let hint = if check.via_bastion {
                 format!("run `{scan}` on the bastion and append its output to {target}, or connect once with host key checking accept-new (`-o StrictHostKeyChecking=accept-new` in ansible_ssh_common_args, or StrictHostKeyChecking accept-new in ssh_config)")
             } else {

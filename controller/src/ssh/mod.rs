@@ -32,9 +32,9 @@ pub use known_hosts::{
 pub use options::ConnectOptions;
 pub use pool::SshPool;
 pub use resolve::{resolve, HostVars, SshOverrides};
-pub use session::Session;
 /// The public key type host keys are checked as (russh's, re-exported so callers need no russh).
 pub use russh::keys::PublicKey;
+pub use session::Session;
 
 #[cfg(test)]
 mod local_sshd_tests;

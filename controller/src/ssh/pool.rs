@@ -81,7 +81,10 @@ impl SshPool {
                 if !session.is_closed() {
                     return Ok(session.clone());
                 }
-                tracing::debug!("bastion {} connection is closed; reconnecting", opts.label());
+                tracing::debug!(
+                    "bastion {} connection is closed; reconnecting",
+                    opts.label()
+                );
                 state.session = None;
             }
             if slot.failures.load(Ordering::Acquire) != failures_before {

@@ -11,10 +11,10 @@ use russh::{ChannelOpenFailure, Disconnect, Preferred};
 use tokio::net::TcpStream;
 
 use super::auth::authenticate;
+use super::error::{CONNECT_HINT, STALLED_HINT};
 use super::handler::{ClientHandler, HostKeyCheck, Refusal};
 use super::known_hosts::{has_cert_authority, load_known_hosts, lookup_name, KnownHostsEntry};
 use super::options::{host_port, ConnectOptions};
-use super::error::{CONNECT_HINT, STALLED_HINT};
 use super::SshError;
 
 /// An authenticated connection. Cheap to clone; the connection closes when the last clone
@@ -38,7 +38,9 @@ pub(crate) struct SessionInner {
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session").field("label", &self.inner.label).finish()
+        f.debug_struct("Session")
+            .field("label", &self.inner.label)
+            .finish()
     }
 }
 
@@ -62,10 +64,35 @@ impl Session {
         let _ = tokio::time::timeout(self.inner.op_timeout, disconnect).await;
     }
 
+    /// The error for a connection that went away; says so when the bastion's went first.
     pub(crate) fn lost(&self, why: impl Into<String>) -> SshError {
+        let mut why = why.into();
+        let note = self.bastion_note();
+        if !note.is_empty() {
+            if !why.is_empty() {
+                why.push_str("; ");
+            }
+            why.push_str(&note);
+        }
         SshError::Disconnected {
             host: self.inner.host.clone(),
-            why: why.into(),
+            why,
+        }
+    }
+
+    /// "the connection to the bastion X dropped" when it did, else "".
+    pub(crate) fn bastion_note(&self) -> String {
+        match self.inner._via.as_ref().filter(|b| b.is_closed()) {
+            Some(bastion) => format!("the connection to the bastion {} dropped", bastion.label()),
+            None => String::new(),
+        }
+    }
+
+    /// [`Session::lost`] for a russh error, leaving out russh's bare "Disconnected".
+    pub(crate) fn lost_by(&self, error: russh::Error) -> SshError {
+        match error {
+            russh::Error::Disconnect | russh::Error::SendError | russh::Error::HUP => self.lost(""),
+            other => self.lost(other.to_string()),
         }
     }
 
@@ -87,9 +114,11 @@ impl Session {
             Ok(Ok(channel)) => Ok(channel),
             Ok(Err(russh::Error::ChannelOpenFailure(why))) => Err(SshError::Channel {
                 host: self.inner.host.clone(),
-                what: format!("the server refused a session channel ({why:?}; MaxSessions reached?)"),
+                what: format!(
+                    "the server refused a session channel ({why:?}; MaxSessions reached?)"
+                ),
             }),
-            Ok(Err(e)) => Err(self.lost(e.to_string())),
+            Ok(Err(e)) => Err(self.lost_by(e)),
         }
     }
 
@@ -102,10 +131,10 @@ impl Session {
         if self.is_closed() {
             return Err(self.lost(""));
         }
-        let open = self
-            .inner
-            .handle
-            .channel_open_direct_tcpip(host, u32::from(port), "127.0.0.1", 0);
+        let open =
+            self.inner
+                .handle
+                .channel_open_direct_tcpip(host, u32::from(port), "127.0.0.1", 0);
         let target = host_port(host, port);
         match tokio::time::timeout(self.inner.op_timeout, open).await {
             Err(_) => Err(SshError::Timeout {
@@ -133,7 +162,7 @@ impl Session {
                     source: std::io::Error::other(why),
                 })
             }
-            Ok(Err(e)) => Err(self.lost(e.to_string())),
+            Ok(Err(e)) => Err(self.lost_by(e)),
         }
     }
 }
@@ -187,7 +216,8 @@ pub(crate) async fn connect_hop(
         Err(_) => {
             return Err(SshError::Timeout {
                 host: display,
-                stage: "the SSH handshake (the port answers, but no SSH server completed the exchange)",
+                stage:
+                    "the SSH handshake (the port answers, but no SSH server completed the exchange)",
                 after: wait,
                 hint: CONNECT_HINT,
             })
