@@ -163,3 +163,38 @@ pub(crate) fn short_command(command: &str) -> String {
         format!("{cut}…")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_failures_on_a_working_connection_are_reachable() {
+        let channel = SshError::Channel {
+            host: "h:22".into(),
+            what: "refused".into(),
+        };
+        let slow = SshError::CommandTimeout {
+            host: "h:22".into(),
+            command: "x".into(),
+            after: Duration::from_secs(1),
+        };
+        assert!(!channel.is_unreachable() && !slow.is_unreachable());
+        let lost = SshError::Disconnected {
+            host: "h:22".into(),
+            why: String::new(),
+        };
+        let jump = SshError::Jump {
+            bastion: "b".into(),
+            source: Arc::new(lost),
+        };
+        assert!(jump.is_unreachable());
+        assert_eq!(jump.to_string(), "via bastion b: h:22: connection lost");
+    }
+
+    #[test]
+    fn long_commands_are_shortened() {
+        assert_eq!(short_command("echo a\necho b"), "echo a echo b");
+        assert_eq!(short_command(&"x".repeat(100)).chars().count(), 81);
+    }
+}
