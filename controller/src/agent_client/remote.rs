@@ -1,7 +1,7 @@
 //! Starting the agent on a host over an SSH session, uploading it when needed.
 
 use super::{AgentBinary, AgentConn, AgentError};
-use crate::ssh::{ExecReader, ExecWriter, Session};
+use crate::ssh::{ExecExit, ExecReader, ExecWriter, Session};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -17,7 +17,29 @@ pub struct StartOptions {
     pub log_level: Option<String>,
 }
 
-pub type HostAgent = AgentConn<ExecReader, ExecWriter>;
+/// A started agent on a host: the framed connection and the handle on its process.
+pub struct HostAgent {
+    pub conn: AgentConn<ExecReader, ExecWriter>,
+    exit: ExecExit,
+}
+
+impl HostAgent {
+    /// What the agent last wrote on stderr (its logs), for messages when it dies.
+    pub fn stderr_tail(&self) -> String {
+        tail_text(&self.exit.stderr_tail())
+    }
+
+    pub async fn shutdown(self) {
+        self.conn.shutdown().await;
+        self.exit.close().await;
+    }
+}
+
+fn tail_text(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<&str> = text.lines().rev().take(5).collect();
+    lines.into_iter().rev().collect::<Vec<_>>().join(" | ")
+}
 
 const CACHE_DIR: &str = "\"$HOME/.cache/play\"";
 
@@ -57,21 +79,33 @@ pub async fn start_agent(
     opts: &StartOptions,
 ) -> Result<HostAgent, AgentError> {
     for attempt in 0..2 {
-        let (reader, writer) = session
-            .exec_split(&start_command(bin, opts))
+        let channel = session
+            .exec(&start_command(bin, opts))
             .await
             .map_err(|e| AgentError::Died(format!(": cannot start it: {e}")))?;
+        let (writer, reader, exit) = channel.into_parts();
         let handshake = tokio::time::timeout(
             opts.timeout,
             AgentConn::handshake(reader, writer, env!("CARGO_PKG_VERSION")),
         )
         .await
         .map_err(|_| AgentError::Timeout(opts.timeout.as_secs()))?;
+        // What the agent (or sudo) said on stderr explains a failed start.
+        let handshake = handshake.map_err(|e| match e {
+            AgentError::Died(why) => {
+                let said = tail_text(&exit.stderr_tail());
+                AgentError::Died(if said.is_empty() { why } else { format!("{why}: {said}") })
+            }
+            other => other,
+        });
         match handshake {
-            Ok(conn) if conn.sha256.is_empty() || conn.sha256 == bin.sha256 => return Ok(conn),
+            Ok(conn) if conn.sha256.is_empty() || conn.sha256 == bin.sha256 => {
+                return Ok(HostAgent { conn, exit })
+            }
             Ok(conn) => {
                 // A cached file that is not our build: replace it.
                 conn.shutdown().await;
+                exit.close().await;
             }
             Err(AgentError::Missing) => {}
             Err(AgentError::Died(why)) if opts.sudo => {

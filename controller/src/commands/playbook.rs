@@ -8,7 +8,7 @@ use crate::playbook::model::{Playbook, Task, TaskKind};
 use crate::playbook::{check_templates, load_playbook};
 use crate::run::extra_vars::parse_extra_vars;
 use crate::run::{exit, ConnectSettings, Engine, RunOptions};
-use crate::ssh::{HostKeyPolicy, SshConfig, SshOverrides};
+use crate::ssh::{HostKeyPolicy, LocalEnv, SshConfig, SshOverrides};
 use crate::template::Templar;
 use std::io::IsTerminal;
 use std::path::Path;

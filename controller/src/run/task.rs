@@ -594,13 +594,15 @@ async fn call_module(
         .task_timeout
         .map(|d| d + Duration::from_secs(10));
     let agent = state.agent.as_mut().expect("connected above");
-    match agent.run(call, wait).await {
+    match agent.conn.run(call, wait).await {
         Ok(r) => module_result_value(r),
         Err(e) => {
+            let said = agent.stderr_tail();
             state.agent = None;
+            let said = if said.is_empty() { String::new() } else { format!(" (its last words: {said})") };
             let msg = match e {
                 AgentError::Died(why) => format!(
-                    "the agent on {host} stopped during this task{why}: it was killed, crashed, or the SSH connection dropped; the next run starts a fresh agent"
+                    "the agent on {host} stopped during this task{why}: it was killed, crashed, or the SSH connection dropped{said}; the next run starts a fresh agent"
                 ),
                 AgentError::Timeout(secs) => format!("no answer from the agent on {host} within {secs} s (--task-timeout)"),
                 other => format!("agent error on {host}: {other}"),
@@ -713,7 +715,7 @@ async fn gather_facts(
         }
     }
     let agent = state.agent.as_mut().expect("connected above");
-    match agent.facts(Some(Duration::from_secs(60))).await {
+    match agent.conn.facts(Some(Duration::from_secs(60))).await {
         Ok(facts) => {
             state.facts = facts;
             json!({"changed": false})
