@@ -1,0 +1,161 @@
+//! `vars:` blocks and vars files: mappings of variable names to values, names checked as
+//! Ansible checks them, every value's location kept for later template errors.
+
+use super::error::{ErrorKind, Errors, PlaybookError};
+use super::model::{Vars, VarsFile};
+use super::values::{describe, is_identifier};
+use crate::yaml::{parse_file, Location, Node, NodeKind};
+use indexmap::IndexMap;
+use std::path::Path;
+
+/// Reads a `vars:` value: a mapping, or a list of mappings merged in order. Each value's
+/// location goes into `locs` under `vars.<name>`.
+pub(crate) fn parse_vars(
+    node: &Node,
+    locs: &mut IndexMap<String, Location>,
+    errs: &mut Errors,
+) -> Vars {
+    let mut vars = Vars::new();
+    let maps: Vec<&Node> = match &node.kind {
+        NodeKind::Null => return vars,
+        NodeKind::Map(_) => vec![node],
+        NodeKind::Seq(items) => items.iter().collect(),
+        _ => {
+            errs.at(
+                ErrorKind::Type,
+                &node.loc,
+                format!(
+                    "`vars` must be a mapping of variable names to values, found {}",
+                    describe(node)
+                ),
+            );
+            return vars;
+        }
+    };
+    for m in maps {
+        let Some(entries) = m.as_map() else {
+            errs.at(
+                ErrorKind::Type,
+                &m.loc,
+                format!(
+                    "each item of a `vars` list must be a mapping, found {}",
+                    describe(m)
+                ),
+            );
+            continue;
+        };
+        for (name, (key_loc, value)) in entries {
+            if !is_identifier(name) {
+                errs.at(
+                    ErrorKind::Type,
+                    key_loc,
+                    format!(
+                        "`{name}` is not a valid variable name: use letters, digits and `_`, \
+                         not starting with a digit"
+                    ),
+                );
+                continue;
+            }
+            locs.insert(format!("vars.{name}"), value.loc.clone());
+            vars.insert(name.clone(), value.to_value());
+        }
+    }
+    vars
+}
+
+/// Loads a vars file (a mapping; an empty file has no vars). `referenced_at` is where the file
+/// was named, for the error when it cannot be read. The run engine uses this for `vars_files`
+/// entries whose path is only known at run time.
+pub fn load_vars_file(
+    path: &Path,
+    referenced_at: Option<&Location>,
+) -> Result<VarsFile, PlaybookError> {
+    let root = parse_file(path).map_err(|e| PlaybookError::from_yaml(e, path, referenced_at))?;
+    let mut file = VarsFile {
+        path: path.to_path_buf(),
+        vars: Vars::new(),
+        locs: IndexMap::new(),
+    };
+    match &root.kind {
+        NodeKind::Null => {}
+        NodeKind::Map(entries) => {
+            for (name, (_, value)) in entries {
+                file.locs.insert(name.clone(), value.loc.clone());
+                file.vars.insert(name.clone(), value.to_value());
+            }
+        }
+        _ => {
+            return Err(PlaybookError::new(
+                ErrorKind::Type,
+                &root.loc,
+                format!(
+                    "a vars file must be a mapping of variable names to values, found {}",
+                    describe(&root)
+                ),
+            ))
+        }
+    }
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse_str;
+
+    fn vars_of(text: &str) -> (Vars, IndexMap<String, Location>, Errors) {
+        let node = parse_str(text, Path::new("p.yml")).unwrap();
+        let mut locs = IndexMap::new();
+        let mut errs = Errors::default();
+        let vars = parse_vars(&node, &mut locs, &mut errs);
+        (vars, locs, errs)
+    }
+
+    #[test]
+    fn mapping_and_list_of_mappings() {
+        let (v, locs, errs) = vars_of("a: 1\nb: '{{ a }}'\n");
+        assert!(errs.is_empty());
+        assert_eq!(v["a"], 1);
+        assert_eq!(locs["vars.b"].line, 2);
+        let (v, _, errs) = vars_of("- a: 1\n- a: 2\n  c: x\n");
+        assert!(errs.is_empty());
+        assert_eq!(v["a"], 2);
+        assert_eq!(v["c"], "x");
+    }
+
+    #[test]
+    fn bad_names_and_types_are_errors() {
+        let (v, _, errs) = vars_of("ok: 1\nmy-var: 2\n");
+        assert_eq!(v.len(), 1);
+        let e = errs.into_error().unwrap();
+        assert_eq!(e.loc.as_ref().unwrap().line, 2);
+        assert!(e.message.contains("`my-var` is not a valid variable name"));
+        let (_, _, errs) = vars_of("just a string");
+        assert!(errs
+            .into_error()
+            .unwrap()
+            .message
+            .contains("must be a mapping"));
+    }
+
+    #[test]
+    fn vars_files_load_or_say_why_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.yml");
+        std::fs::write(&good, "pkg: tree\nport: 22\n").unwrap();
+        let f = load_vars_file(&good, None).unwrap();
+        assert_eq!(f.vars["pkg"], "tree");
+        assert_eq!(f.locs["port"].line, 2);
+        let empty = dir.path().join("empty.yml");
+        std::fs::write(&empty, "# nothing\n").unwrap();
+        assert!(load_vars_file(&empty, None).unwrap().vars.is_empty());
+        let list = dir.path().join("list.yml");
+        std::fs::write(&list, "- a\n").unwrap();
+        assert_eq!(
+            load_vars_file(&list, None).unwrap_err().kind,
+            ErrorKind::Type
+        );
+        let missing = load_vars_file(&dir.path().join("nope.yml"), None).unwrap_err();
+        assert_eq!(missing.kind, ErrorKind::File);
+    }
+}
