@@ -11,6 +11,7 @@
 //! imports), a block's `notify` is pushed to tasks inside without one, module option aliases
 //! are canonical, free-form text is split into options and `_raw_params`.
 
+mod common;
 mod context;
 mod error;
 mod free_form;
@@ -20,6 +21,7 @@ mod keywords;
 pub mod model;
 mod module_args;
 mod play;
+mod play_values;
 mod suggest;
 mod task;
 mod templates;

@@ -1,19 +1,21 @@
 //! The playbook file: a list of plays and `import_playbook` entries, each play's keywords,
 //! `vars_files`, `serial`, and its task lists. [`load_playbook`] is the entry point.
 
+use super::common::{check_become_method, parse_environment};
 use super::context::{canonical, short, Loader, Scope};
 use super::error::{ErrorKind, PlaybookError};
 use super::inherit::inherit_tags;
 use super::keywords::{self, is_import_playbook};
-use super::model::{BatchSize, DeferredVarsFile, Play, Playbook, Vars};
+use super::model::{Play, Playbook, Vars};
+use super::play_values::{parse_hosts, parse_percent, parse_serial};
 use super::suggest::did_you_mean;
-use super::task::{check_become_method, parse_environment, parse_task_list};
+use super::task::parse_task_list;
 use super::values::{describe, is_template, to_bool, to_opt_string, to_string, to_tags};
-use super::vars::{load_vars_file, parse_vars};
+use super::vars::{parse_vars, parse_vars_files};
 use crate::yaml::{parse_file, Location, Node, NodeKind};
 use indexmap::IndexMap;
 use play_protocol::modules;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Reads a playbook and everything it imports, checking every play and task. Nothing is
 /// contacted; every error found is returned (the first, with the rest in `more`).
@@ -366,186 +368,4 @@ fn unknown_play_key(key: &str, kloc: &Location) -> PlaybookError {
         ),
     };
     PlaybookError::new(ErrorKind::Keyword, kloc, message)
-}
-
-fn parse_hosts(v: &Node) -> Result<String, PlaybookError> {
-    let empty = || {
-        PlaybookError::new(
-            ErrorKind::Type,
-            &v.loc,
-            "`hosts` is empty: name a group, host or pattern, e.g. `hosts: all`",
-        )
-    };
-    let hosts =
-        match &v.kind {
-            NodeKind::Seq(items) => items
-                .iter()
-                .map(|n| to_string(n, "hosts").map(|s| s.trim().to_string()))
-                .collect::<Result<Vec<_>, _>>()?
-                .join(","),
-            NodeKind::Null => return Err(empty()),
-            NodeKind::Map(_) => return Err(PlaybookError::new(
-                ErrorKind::Type,
-                &v.loc,
-                "`hosts` must be a pattern (`all`, `web:db`) or a list of them, found a mapping",
-            )),
-            _ => to_string(v, "hosts")?.trim().to_string(),
-        };
-    if hosts.is_empty() {
-        return Err(empty());
-    }
-    Ok(hosts)
-}
-
-fn serial_error(v: &Node) -> PlaybookError {
-    PlaybookError::new(
-        ErrorKind::Type,
-        &v.loc,
-        format!(
-            "`serial` must be a number of hosts, a percentage like \"30%\", or a list of them, found {}",
-            describe(v)
-        ),
-    )
-}
-
-fn parse_serial(v: &Node) -> Result<Vec<BatchSize>, PlaybookError> {
-    match &v.kind {
-        NodeKind::Null => Ok(Vec::new()),
-        NodeKind::Seq(items) => items.iter().map(parse_batch).collect(),
-        _ => Ok(vec![parse_batch(v)?]),
-    }
-}
-
-/// One batch size. `0` is kept as `Count(0)`; Ansible reads it as "all hosts".
-fn parse_batch(v: &Node) -> Result<BatchSize, PlaybookError> {
-    match &v.kind {
-        NodeKind::Int(i) if *i >= 0 => Ok(BatchSize::Count(*i as usize)),
-        NodeKind::String(s) if is_template(s) => Err(PlaybookError::new(
-            ErrorKind::Unsupported,
-            &v.loc,
-            "`serial` is read when the playbook loads, so it cannot hold a template: write the number",
-        )),
-        NodeKind::String(s) => {
-            let s = s.trim();
-            if let Some(p) = s.strip_suffix('%') {
-                match p.trim().parse::<f64>() {
-                    Ok(p) if (0.0..=100.0).contains(&p) => Ok(BatchSize::Percent(p)),
-                    _ => Err(serial_error(v)),
-                }
-            } else {
-                s.parse::<usize>().map(BatchSize::Count).map_err(|_| serial_error(v))
-            }
-        }
-        _ => Err(serial_error(v)),
-    }
-}
-
-fn parse_percent(v: &Node, key: &str) -> Result<f64, PlaybookError> {
-    let n = match &v.kind {
-        NodeKind::Int(i) => Some(*i as f64),
-        NodeKind::Float(f) => Some(*f),
-        NodeKind::String(s) => s.trim().trim_end_matches('%').trim().parse::<f64>().ok(),
-        _ => None,
-    };
-    match n {
-        Some(n) if (0.0..=100.0).contains(&n) => Ok(n),
-        _ => Err(PlaybookError::new(
-            ErrorKind::Type,
-            &v.loc,
-            format!(
-                "`{key}` must be a percentage from 0 to 100, found {}",
-                describe(v)
-            ),
-        )),
-    }
-}
-
-/// `vars_files`: each entry a path or a list of paths (the first that exists), relative to
-/// the playbook's directory; literal ones are loaded now, templated ones kept for run time.
-fn parse_vars_files(v: &Node, scope: &Scope, play: &mut Play, ld: &mut Loader) {
-    let entries: Vec<&Node> = match &v.kind {
-        NodeKind::Null => return,
-        NodeKind::Seq(items) => items.iter().collect(),
-        NodeKind::String(_) => vec![v],
-        _ => {
-            ld.errs.at(
-                ErrorKind::Type,
-                &v.loc,
-                format!(
-                    "`vars_files` must be a list of file names, found {}",
-                    describe(v)
-                ),
-            );
-            return;
-        }
-    };
-    for (i, entry) in entries.into_iter().enumerate() {
-        play.locs
-            .insert(format!("vars_files.{i}"), entry.loc.clone());
-        let candidates: Vec<String> = match &entry.kind {
-            NodeKind::String(s) => vec![s.clone()],
-            NodeKind::Seq(items) => {
-                let names: Result<Vec<String>, PlaybookError> =
-                    items.iter().map(|n| to_string(n, "vars_files")).collect();
-                match names {
-                    Ok(names) if !names.is_empty() => names,
-                    Ok(_) => {
-                        ld.errs.at(
-                            ErrorKind::Type,
-                            &entry.loc,
-                            "an empty list in `vars_files` names no file",
-                        );
-                        continue;
-                    }
-                    Err(e) => {
-                        ld.errs.push(e);
-                        continue;
-                    }
-                }
-            }
-            _ => {
-                ld.errs.at(
-                    ErrorKind::Type,
-                    &entry.loc,
-                    format!(
-                        "each `vars_files` entry is a file name or a list of them (the first that exists), found {}",
-                        describe(entry)
-                    ),
-                );
-                continue;
-            }
-        };
-        if candidates.iter().any(|c| is_template(c)) {
-            play.vars_files_deferred.push(DeferredVarsFile {
-                candidates,
-                base_dir: scope.dir.clone(),
-                position: play.vars_files.len(),
-                loc: entry.loc.clone(),
-            });
-            continue;
-        }
-        let paths: Vec<PathBuf> = candidates.iter().map(|c| scope.dir.join(c)).collect();
-        match paths.iter().find(|p| p.is_file()) {
-            Some(path) => match load_vars_file(path, Some(&entry.loc)) {
-                Ok(file) => play.vars_files.push(file),
-                Err(e) => ld.errs.push(e),
-            },
-            None => {
-                let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-                let message = if shown.len() == 1 {
-                    format!(
-                        "vars file not found: {}: create it or fix the path (it is relative to \
-                         the playbook's directory)",
-                        shown[0]
-                    )
-                } else {
-                    format!(
-                        "none of these vars files exists: {}: create one or fix the paths",
-                        shown.join(", ")
-                    )
-                };
-                ld.errs.at(ErrorKind::File, &entry.loc, message);
-            }
-        }
-    }
 }

@@ -1,12 +1,13 @@
-//! `vars:` blocks and vars files: mappings of variable names to values, names checked as
-//! Ansible checks them, every value's location kept for later template errors.
+//! `vars:` blocks, vars files and a play's `vars_files`: mappings of variable names to values,
+//! names checked as Ansible checks them, every value's location kept for later template errors.
 
+use super::context::{Loader, Scope};
 use super::error::{ErrorKind, Errors, PlaybookError};
-use super::model::{Vars, VarsFile};
-use super::values::{describe, is_identifier};
+use super::model::{DeferredVarsFile, Play, Vars, VarsFile};
+use super::values::{describe, is_identifier, is_template, to_string};
 use crate::yaml::{parse_file, Location, Node, NodeKind};
 use indexmap::IndexMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Reads a `vars:` value: a mapping, or a list of mappings merged in order. Each value's
 /// location goes into `locs` under `vars.<name>`.
@@ -96,6 +97,96 @@ pub fn load_vars_file(
         }
     }
     Ok(file)
+}
+
+/// `vars_files`: each entry a path or a list of paths (the first that exists), relative to
+/// the playbook's directory; literal ones are loaded now, templated ones kept for run time.
+pub(crate) fn parse_vars_files(v: &Node, scope: &Scope, play: &mut Play, ld: &mut Loader) {
+    let entries: Vec<&Node> = match &v.kind {
+        NodeKind::Null => return,
+        NodeKind::Seq(items) => items.iter().collect(),
+        NodeKind::String(_) => vec![v],
+        _ => {
+            ld.errs.at(
+                ErrorKind::Type,
+                &v.loc,
+                format!(
+                    "`vars_files` must be a list of file names, found {}",
+                    describe(v)
+                ),
+            );
+            return;
+        }
+    };
+    for (i, entry) in entries.into_iter().enumerate() {
+        play.locs
+            .insert(format!("vars_files.{i}"), entry.loc.clone());
+        let candidates: Vec<String> = match &entry.kind {
+            NodeKind::String(s) => vec![s.clone()],
+            NodeKind::Seq(items) => {
+                let names: Result<Vec<String>, PlaybookError> =
+                    items.iter().map(|n| to_string(n, "vars_files")).collect();
+                match names {
+                    Ok(names) if !names.is_empty() => names,
+                    Ok(_) => {
+                        ld.errs.at(
+                            ErrorKind::Type,
+                            &entry.loc,
+                            "an empty list in `vars_files` names no file",
+                        );
+                        continue;
+                    }
+                    Err(e) => {
+                        ld.errs.push(e);
+                        continue;
+                    }
+                }
+            }
+            _ => {
+                ld.errs.at(
+                    ErrorKind::Type,
+                    &entry.loc,
+                    format!(
+                        "each `vars_files` entry is a file name or a list of them (the first that exists), found {}",
+                        describe(entry)
+                    ),
+                );
+                continue;
+            }
+        };
+        if candidates.iter().any(|c| is_template(c)) {
+            play.vars_files_deferred.push(DeferredVarsFile {
+                candidates,
+                base_dir: scope.dir.clone(),
+                position: play.vars_files.len(),
+                loc: entry.loc.clone(),
+            });
+            continue;
+        }
+        let paths: Vec<PathBuf> = candidates.iter().map(|c| scope.dir.join(c)).collect();
+        match paths.iter().find(|p| p.is_file()) {
+            Some(path) => match load_vars_file(path, Some(&entry.loc)) {
+                Ok(file) => play.vars_files.push(file),
+                Err(e) => ld.errs.push(e),
+            },
+            None => {
+                let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                let message = if shown.len() == 1 {
+                    format!(
+                        "vars file not found: {}: create it or fix the path (it is relative to \
+                         the playbook's directory)",
+                        shown[0]
+                    )
+                } else {
+                    format!(
+                        "none of these vars files exists: {}: create one or fix the paths",
+                        shown.join(", ")
+                    )
+                };
+                ld.errs.at(ErrorKind::File, &entry.loc, message);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
