@@ -100,20 +100,19 @@ pub(crate) fn parse_common(map: &Entries, allowed: &[&str], ld: &mut Loader) -> 
         if let Err(e) = result {
             ld.errs.push(e);
         }
-        for k in [
-            "name",
-            "loop",
-            "with_items",
-            "with_list",
-            "with_dict",
-            "until",
-            "become_user",
-            "delegate_to",
-            "environment",
-        ] {
-            if key == k {
-                c.locs.insert(k.to_string(), v.loc.clone());
-            }
+        // Where template strings sit, for `check_templates` and run-time errors.
+        if matches!(
+            key,
+            "name"
+                | "loop"
+                | "with_items"
+                | "with_list"
+                | "with_dict"
+                | "become_user"
+                | "delegate_to"
+                | "environment"
+        ) {
+            c.locs.insert(key.to_string(), v.loc.clone());
         }
     }
     c

@@ -354,6 +354,30 @@ mod tests {
         );
     }
 
+    /// Every line of `testdata/kv_ansible.jsonl` is what ansible-core 2.19's own `parse_kv`
+    /// returned for a string (`null` where it raised); see `gen_kv_corpus.py`.
+    #[test]
+    fn matches_ansible_corpus() {
+        let corpus = include_str!("testdata/kv_ansible.jsonl");
+        let mut checked = 0;
+        for line in corpus.lines() {
+            let case: serde_json::Value = serde_json::from_str(line).unwrap();
+            let text = case["text"].as_str().unwrap();
+            for (field, check_raw) in [("kv", false), ("raw", true)] {
+                let want = &case[field];
+                match parse_kv(text, check_raw) {
+                    Ok(got) => {
+                        let got = serde_json::to_value(&got).unwrap();
+                        assert_eq!(&got, want, "{field} of {text:?}");
+                    }
+                    Err(_) => assert!(want.is_null(), "{field} of {text:?}: Ansible gave {want}"),
+                }
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 800);
+    }
+
     proptest! {
         #[test]
         fn kv_round_trips(

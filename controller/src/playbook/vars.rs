@@ -9,18 +9,17 @@ use crate::yaml::{parse_file, Location, Node, NodeKind};
 use indexmap::IndexMap;
 use std::path::{Path, PathBuf};
 
-/// Reads a `vars:` value: a mapping, or a list of mappings merged in order. Each value's
-/// location goes into `locs` under `vars.<name>`.
+/// Reads a `vars:` value: a mapping (Ansible 2.19 refuses the old list-of-mappings form too).
+/// Each value's location goes into `locs` under `vars.<name>`.
 pub(crate) fn parse_vars(
     node: &Node,
     locs: &mut IndexMap<String, Location>,
     errs: &mut Errors,
 ) -> Vars {
     let mut vars = Vars::new();
-    let maps: Vec<&Node> = match &node.kind {
+    let entries = match &node.kind {
         NodeKind::Null => return vars,
-        NodeKind::Map(_) => vec![node],
-        NodeKind::Seq(items) => items.iter().collect(),
+        NodeKind::Map(entries) => entries,
         _ => {
             errs.at(
                 ErrorKind::Type,
@@ -33,33 +32,20 @@ pub(crate) fn parse_vars(
             return vars;
         }
     };
-    for m in maps {
-        let Some(entries) = m.as_map() else {
+    for (name, (key_loc, value)) in entries {
+        if !is_identifier(name) {
             errs.at(
                 ErrorKind::Type,
-                &m.loc,
+                key_loc,
                 format!(
-                    "each item of a `vars` list must be a mapping, found {}",
-                    describe(m)
+                    "`{name}` is not a valid variable name: use letters, digits and `_`, not \
+                     starting with a digit"
                 ),
             );
             continue;
-        };
-        for (name, (key_loc, value)) in entries {
-            if !is_identifier(name) {
-                errs.at(
-                    ErrorKind::Type,
-                    key_loc,
-                    format!(
-                        "`{name}` is not a valid variable name: use letters, digits and `_`, \
-                         not starting with a digit"
-                    ),
-                );
-                continue;
-            }
-            locs.insert(format!("vars.{name}"), value.loc.clone());
-            vars.insert(name.clone(), value.to_value());
         }
+        locs.insert(format!("vars.{name}"), value.loc.clone());
+        vars.insert(name.clone(), value.to_value());
     }
     vars
 }
@@ -203,15 +189,14 @@ mod tests {
     }
 
     #[test]
-    fn mapping_and_list_of_mappings() {
+    fn a_mapping_not_a_list() {
         let (v, locs, errs) = vars_of("a: 1\nb: '{{ a }}'\n");
         assert!(errs.is_empty());
         assert_eq!(v["a"], 1);
         assert_eq!(locs["vars.b"].line, 2);
-        let (v, _, errs) = vars_of("- a: 1\n- a: 2\n  c: x\n");
-        assert!(errs.is_empty());
-        assert_eq!(v["a"], 2);
-        assert_eq!(v["c"], "x");
+        let (v, _, errs) = vars_of("- a: 1\n- c: x\n");
+        assert!(v.is_empty());
+        assert!(errs.into_error().unwrap().message.contains("found a list"));
     }
 
     #[test]

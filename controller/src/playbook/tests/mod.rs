@@ -1,6 +1,7 @@
 //! Whole-playbook tests: YAML fixtures written to a temporary directory and loaded through
 //! the public entry points, one file per concern.
 
+mod ansible_parity;
 mod includes;
 mod plays;
 mod props;
@@ -9,7 +10,7 @@ mod tasks;
 mod templates;
 
 use super::model::{ModuleTask, Play, Playbook, Task, TaskKind};
-use super::{load_playbook, PlaybookError};
+pub(super) use super::{load_playbook, PlaybookError};
 use std::path::PathBuf;
 use tempfile::TempDir;
 
