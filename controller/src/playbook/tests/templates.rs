@@ -81,3 +81,41 @@ fn expressions_are_wrapped_and_templates_passed_as_written() {
     assert!(seen.contains(&"{{ r is success }}".to_string()));
     assert!(seen.contains(&"all".to_string()), "hosts are checked");
 }
+
+/// The checker the template layer will plug in: minijinja's own parser.
+fn minijinja_check(s: &str) -> Result<(), String> {
+    let env = minijinja::Environment::new();
+    env.template_from_str(s)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn shipped_playbooks_pass_minijinja_syntax() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for path in [
+        root.join("../playbooks/site.yml"),
+        root.join("src/playbook/testdata/valid/site.yml"),
+    ] {
+        let pb = load_playbook(&path).unwrap();
+        let errs = check_templates(&pb, &minijinja_check);
+        assert!(errs.is_empty(), "{}: {errs:?}", path.display());
+    }
+}
+
+#[test]
+fn minijinja_finds_a_typo_with_its_location() {
+    let pb = load(&with_tasks(
+        "- debug:\n    msg: 'x {{ a | }}'\n- ping:\n  when: a ==\n",
+    ))
+    .unwrap();
+    let errs = check_templates(&pb, &minijinja_check);
+    let locs: Vec<(usize, usize)> = errs
+        .iter()
+        .map(|e| e.loc.as_ref().map(|l| (l.line, l.column)).unwrap())
+        .collect();
+    assert_eq!(locs, [(4, 14), (6, 13)], "{errs:?}");
+    assert!(errs[1]
+        .message
+        .starts_with("template error in `when` `a ==`"));
+}
