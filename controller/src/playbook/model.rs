@@ -44,12 +44,34 @@ pub struct Play {
     pub no_log: Option<bool>,
     pub check_mode: Option<bool>,
     pub loc: Location,
+    pub diff: Option<bool>,
+    /// `vars_files` entries whose path holds a template (`vars/{{ env }}.yml`): the engine
+    /// renders and loads them per host (see [`crate::playbook::load_vars_file`]).
+    pub vars_files_deferred: Vec<DeferredVarsFile>,
+    /// Where each keyword's value was written, for errors found after parsing (template
+    /// syntax, run-time failures). Keys: `name`, `hosts`, `vars.<name>`, `environment`, ...
+    pub locs: IndexMap<String, Location>,
 }
 
 #[derive(Debug, Clone)]
 pub struct VarsFile {
     pub path: PathBuf,
     pub vars: Vars,
+    /// Where each top-level variable's value was written in the file.
+    pub locs: IndexMap<String, Location>,
+}
+
+/// A `vars_files` entry that can only be resolved at run time.
+#[derive(Debug, Clone)]
+pub struct DeferredVarsFile {
+    /// Candidate paths, as written; a list entry means "the first that exists".
+    pub candidates: Vec<String>,
+    /// The directory relative candidates are resolved against (the playbook's).
+    pub base_dir: PathBuf,
+    /// How many entries of [`Play::vars_files`] precede this one: vars files load in order
+    /// and later ones win, so this is where it belongs in that order.
+    pub position: usize,
+    pub loc: Location,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -69,17 +91,20 @@ pub struct Task {
 pub enum TaskKind {
     /// A module call.
     Module(ModuleTask),
-    /// `block` with optional `rescue` and `always`.
+    /// `block` with optional `rescue` and `always`. The block's keywords other than `tags`
+    /// and `notify` (which the parser already pushed down) apply to each task inside.
     Block {
         block: Vec<Task>,
         rescue: Vec<Task>,
         always: Vec<Task>,
     },
-    /// `import_tasks`: static, expanded at parse time into `tasks`.
+    /// `import_tasks`: static, expanded at parse time into `tasks`. Like a block, its keywords
+    /// (`when`, `vars`, ...) apply to each imported task.
     Import { file: PathBuf, tasks: Vec<Task> },
     /// `include_tasks`: the file name may be templated, so it is loaded at run time (the parser
     /// checks it when the name is a literal, so errors still come before any connection).
     Include {
+        /// The file name as written; relative to `base_dir` (the including file's directory).
         file: String,
         base_dir: PathBuf,
         vars: Vars,
@@ -113,6 +138,8 @@ pub struct TaskCommon {
     pub failed_when: Option<Vec<String>>,
     pub ignore_errors: bool,
     pub ignore_unreachable: bool,
+    /// The effective tags: the task's own plus those of its play, enclosing blocks and
+    /// `import_tasks` (the parser fills these in, so `--tags` matching needs no parent walk).
     pub tags: Vec<String>,
     pub no_log: Option<bool>,
     pub become_: Option<bool>,
@@ -127,6 +154,14 @@ pub struct TaskCommon {
     pub delegate_to: Option<String>,
     pub run_once: bool,
     pub loc: Option<Location>,
+    /// The part of `tags` that came from the play, enclosing blocks and imports. Tasks that an
+    /// `include_tasks` loads at run time inherit these (not the include's own tags, as in
+    /// Ansible): `inherit_tags(&mut loaded, &include.common.inherited_tags)`.
+    pub inherited_tags: Vec<String>,
+    /// Where each keyword's value was written, for errors found after parsing. Keys: `name`,
+    /// `when`, `when.<i>` (list items), `loop`, `until`, `changed_when`, `failed_when`,
+    /// `vars.<name>`, `args.<option>` (canonical option names), `loop_control.label`, ...
+    pub locs: IndexMap<String, Location>,
 }
 
 #[derive(Debug, Clone)]
