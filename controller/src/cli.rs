@@ -21,7 +21,7 @@ pub enum Command {
     /// Show the inventory as ansible-inventory does (--list, --graph, --host).
     Inventory(InventoryArgs),
     /// Run a playbook (the same as `play PLAYBOOK`).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
 }
 
 /// What ansible-playbook takes.

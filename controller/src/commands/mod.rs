@@ -8,7 +8,7 @@ use crate::cli::{Cli, Command};
 pub async fn run(cli: Cli) -> i32 {
     match cli.command {
         Some(Command::Inventory(args)) => inventory::run(&args),
-        Some(Command::Run(args)) => playbook::run(args).await,
+        Some(Command::Run(args)) => playbook::run(*args).await,
         None => playbook::run(cli.run).await,
     }
 }

@@ -93,15 +93,15 @@ async fn prepare_and_run(args: RunArgs, printer: Arc<Printer>) -> Result<i32, Fa
     }
 
     // 3. Connection settings.
-    let ssh_config = SshConfig::load(args.ssh_config.as_deref())
+    let ssh_config = SshConfig::load(args.ssh_config.as_deref(), LocalEnv::from_process())
         .map_err(|e| (exit::BAD_OPTIONS, e.to_string()))?;
     let overrides = SshOverrides {
         user: args.remote_user.clone(),
-        private_key: args.private_key.clone(),
+        private_key_file: args.private_key.clone(),
         host_key_policy: args
             .accept_new_host_keys
             .then_some(HostKeyPolicy::AcceptNew),
-        connect_timeout: Duration::from_secs(args.timeout.max(1)),
+        connect_timeout: Some(Duration::from_secs(args.timeout.max(1))),
         ..SshOverrides::default()
     };
     let connect = ConnectSettings {
