@@ -94,7 +94,11 @@ pub async fn start_agent(
         let handshake = handshake.map_err(|e| match e {
             AgentError::Died(why) => {
                 let said = tail_text(&exit.stderr_tail());
-                AgentError::Died(if said.is_empty() { why } else { format!("{why}: {said}") })
+                AgentError::Died(if said.is_empty() {
+                    why
+                } else {
+                    format!("{why}: {said}")
+                })
             }
             other => other,
         });

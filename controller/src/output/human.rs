@@ -55,11 +55,27 @@ fn result_json(result: &Value, no_log: bool) -> String {
     }
     let mut shown = result.clone();
     if let Value::Object(map) = &mut shown {
+        // debug's output shows only what was asked for, as Ansible prints it.
+        if map.contains_key("_ansible_verbose_always") {
+            map.remove("changed");
+        }
         for k in INTERNAL_KEYS {
             map.remove(*k);
         }
     }
-    serde_json::to_string_pretty(&shown).unwrap_or_default()
+    pretty4(&shown)
+}
+
+/// JSON with Ansible's 4-space indent.
+fn pretty4(v: &Value) -> String {
+    use serde::Serialize;
+    let mut buf = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut buf,
+        serde_json::ser::PrettyFormatter::with_indent(b"    "),
+    );
+    let _ = v.serialize(&mut ser);
+    String::from_utf8(buf).unwrap_or_default()
 }
 
 fn diff_text(result: &Value) -> String {
@@ -205,7 +221,9 @@ fn compact(result: &Value, no_log: bool) -> String {
 
 pub fn recap(stats: &Stats, color: bool, duration: Duration) -> String {
     let mut out = banner("PLAY RECAP", None);
-    for (host, s) in stats.hosts() {
+    let mut hosts: Vec<_> = stats.hosts().collect();
+    hosts.sort_by(|a, b| a.0.cmp(b.0));
+    for (host, s) in hosts {
         let c = if s.unreachable > 0 || s.failures > 0 {
             Color::Red
         } else if s.changed > 0 {

@@ -59,15 +59,21 @@ impl Connector {
         sudo: bool,
     ) -> Result<HostAgent, ConnectFailure> {
         let binary = self.binary().map_err(ConnectFailure::Failed)?;
-        let var_map: serde_json::Map<String, serde_json::Value> =
-            vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let opts = ssh::resolve(
-            host,
-            &var_map,
-            &self.settings.overrides,
-            &self.settings.ssh_config,
-        )
-        .map_err(|e| ConnectFailure::Unreachable(e.to_string()))?;
+        // play's own var for a known_hosts file, beside the ssh options Ansible users write.
+        let known_hosts = vars.get("play_known_hosts").and_then(|v| v.as_str());
+        let with_known_hosts;
+        let overrides = match known_hosts {
+            Some(path) => {
+                with_known_hosts = SshOverrides {
+                    known_hosts_file: Some(path.into()),
+                    ..self.settings.overrides.clone()
+                };
+                &with_known_hosts
+            }
+            None => &self.settings.overrides,
+        };
+        let opts = ssh::resolve(host, vars, overrides, &self.settings.ssh_config)
+            .map_err(|e| ConnectFailure::Unreachable(e.to_string()))?;
         self.printer.verbose(
             3,
             &format!(

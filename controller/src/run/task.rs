@@ -599,7 +599,11 @@ async fn call_module(
         Err(e) => {
             let said = agent.stderr_tail();
             state.agent = None;
-            let said = if said.is_empty() { String::new() } else { format!(" (its last words: {said})") };
+            let said = if said.is_empty() {
+                String::new()
+            } else {
+                format!(" (its last words: {said})")
+            };
             let msg = match e {
                 AgentError::Died(why) => format!(
                     "the agent on {host} stopped during this task{why}: it was killed, crashed, or the SSH connection dropped{said}; the next run starts a fresh agent"

@@ -103,7 +103,10 @@ fn insert_magic(engine: &Engine, pctx: &PlayCtx<'_>, host: &str, ctx: &mut Map<S
         "omit".into(),
         Value::String(crate::template::OMIT.to_string()),
     );
-    ctx.insert("play_operator".into(), Value::String(operator().to_string()));
+    ctx.insert(
+        "play_operator".into(),
+        Value::String(operator().to_string()),
+    );
     if let Some(name) = &pctx.play.name {
         ctx.insert("ansible_play_name".into(), Value::String(name.clone()));
     }
