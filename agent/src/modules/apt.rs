@@ -183,11 +183,20 @@ fn lock_holder(path: &Path) -> Option<i32> {
     (rc == 0 && fl.l_type != libc::F_UNLCK as libc::c_short).then_some(fl.l_pid)
 }
 
+/// Age of the package lists: the success stamp apt's periodic job writes, else the newest
+/// `*_Packages` index. A folder without any index (a fresh image) has no age: the cache was
+/// never filled, so `cache_valid_time` must not skip the update.
 fn cache_age() -> Option<Duration> {
-    [STAMP, "/var/lib/apt/lists", "/var/cache/apt/pkgcache.bin"]
-        .iter()
-        .find_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
-        .and_then(|t| SystemTime::now().duration_since(t).ok())
+    let stamp = std::fs::metadata(STAMP).and_then(|m| m.modified()).ok();
+    let newest_index = std::fs::read_dir("/var/lib/apt/lists")
+        .ok()?
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with("_Packages"))
+        .filter_map(|e| e.metadata().and_then(|m| m.modified()).ok())
+        .max();
+    let newest_index = newest_index?;
+    let updated = stamp.map_or(newest_index, |s| s.max(newest_index));
+    SystemTime::now().duration_since(updated).ok()
 }
 
 fn update_cache(a: &Args, ctx: &Context<'_>) -> Result<bool, ModuleError> {

@@ -31,6 +31,7 @@ impl AgentBinary {
     pub fn load(path: &Path) -> Result<Self, String> {
         let bytes = std::fs::read(path)
             .map_err(|e| format!("cannot read the agent binary {}: {e}", path.display()))?;
+        check_static(path, &bytes)?;
         let sha256 = hex::encode(Sha256::digest(&bytes));
         Ok(Self {
             bytes: Arc::new(bytes),
@@ -53,12 +54,30 @@ fn candidates() -> Vec<PathBuf> {
     }
     if let Ok(exe) = std::env::current_exe() {
         if let Some(dir) = exe.parent() {
-            out.push(dir.join("play-agent"));
-            // target/{debug,release}/play -> target/x86_64-unknown-linux-gnu/release/play-agent
+            // A cargo build: target/{debug,release}/play next to the static agent build
+            // target/x86_64-unknown-linux-gnu/release/play-agent (tests/build.sh).
             if let Some(target) = dir.parent() {
                 out.push(target.join("x86_64-unknown-linux-gnu/release/play-agent"));
             }
+            // An installed layout: play and play-agent side by side.
+            out.push(dir.join("play-agent"));
         }
     }
     out
+}
+
+/// Hosts have nothing for the agent to link against: refuse a dynamically linked build
+/// before uploading it everywhere.
+fn check_static(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    if bytes.len() < 4 || &bytes[..4] != b"\x7fELF" {
+        return Err(format!("{} is not an ELF executable", path.display()));
+    }
+    let interp = b"/lib64/ld-linux-x86-64.so.2";
+    if bytes.windows(interp.len()).take(64 * 1024).any(|w| w == interp) {
+        return Err(format!(
+            "{} is dynamically linked, so it would not run on every host: build the static agent with tests/build.sh (or point PLAY_AGENT at one)",
+            path.display()
+        ));
+    }
+    Ok(())
 }
