@@ -5,7 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-command -v file >/dev/null || { apt-get update -qq && apt-get install -y -qq file >/dev/null; }
+# Host tools the tests use: `file` (static agent check), sshd (the SSH layer's tests run real
+# OpenSSH servers on 127.0.0.1).
+need=()
+command -v file >/dev/null || need+=(file)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server openssh-client)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+export PLAY_REQUIRE_SSHD=1
 
 echo "== toolchain checks"
 cargo fmt --all -- --check
