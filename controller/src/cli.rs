@@ -22,6 +22,84 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// Run a playbook (the same as `play PLAYBOOK`).
     Run(Box<RunArgs>),
+    /// Show each host's current and previous releases.
+    Releases(ReleasesArgs),
+    /// Release again what ran before: the previous release, a tag, or a digest, pinned by
+    /// digest from each host's history so a moved tag can't change what comes back.
+    Rollback(Box<RollbackArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct ReleasesArgs {
+    #[command(flatten)]
+    pub inventory: InventoryOpts,
+
+    /// Only this service (default: every service with a history on the host).
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+
+    /// How many releases to show per host and service.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub last: usize,
+
+    /// Only hosts matching this pattern.
+    #[arg(short = 'l', long = "limit", value_name = "PATTERN")]
+    pub limit: Option<String>,
+
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub connection: ConnectionOpts,
+}
+
+/// SSH options shared by subcommands that connect without a playbook.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConnectionOpts {
+    /// Connect as this user.
+    #[arg(short = 'u', long = "user", value_name = "USER")]
+    pub remote_user: Option<String>,
+
+    /// Private key file for SSH.
+    #[arg(long = "private-key", value_name = "FILE")]
+    pub private_key: Option<PathBuf>,
+
+    /// SSH config file (default ~/.ssh/config).
+    #[arg(short = 'F', long = "ssh-config", value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+
+    /// Connection timeout in seconds (per hop).
+    #[arg(
+        short = 'T',
+        long = "timeout",
+        value_name = "SECONDS",
+        default_value_t = 10
+    )]
+    pub timeout: u64,
+
+    /// Hosts worked on in parallel.
+    #[arg(short = 'f', long = "forks", value_name = "N", default_value_t = 5)]
+    pub forks: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// What to go back to: `previous` (the release before the current one), a tag that was
+    /// released before, or `sha256:DIGEST`.
+    #[arg(
+        long = "to",
+        value_name = "previous|TAG|sha256:DIGEST",
+        default_value = "previous"
+    )]
+    pub to: String,
+
+    /// The service to roll back (default: the playbook's `service_name`, else `app`).
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// What ansible-playbook takes.

@@ -1,7 +1,8 @@
-//! `release_history`: the release history of one service, parsed, newest first; what `play
-//! releases` lists and `play rollback --to previous|TAG|sha256:` resolves from. Read-only.
+//! `release_history`: the release history of one service (or of every service on the host
+//! when none is named), parsed, newest first; what `play releases` lists and `play rollback
+//! --to previous|TAG|sha256:` resolves from. Read-only.
 
-use super::{Context, ModuleOutcome};
+use super::{Context, ModuleError, ModuleOutcome};
 use crate::release::history::read_all;
 use crate::release::{lock, StateDir};
 use play_protocol::ModuleResult;
@@ -11,7 +12,9 @@ use serde_json::json;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Args {
-    pub service: String,
+    /// One service; absent: every service with a history on this host.
+    #[serde(default)]
+    pub service: Option<String>,
     /// At most this many entries (default 20).
     #[serde(default)]
     pub limit: Option<usize>,
@@ -22,16 +25,56 @@ pub fn run(args: Args, _ctx: &Context) -> ModuleOutcome {
 }
 
 pub fn run_in(state: &StateDir, args: Args) -> ModuleOutcome {
-    lock::check_service_name(&args.service)?;
-    let (mut entries, skipped) = read_all(&state.releases(), &args.service)?;
-    let total = entries.len();
-    entries.reverse();
-    entries.truncate(args.limit.unwrap_or(20));
+    let limit = args.limit.unwrap_or(20);
+    let Some(service) = args.service else {
+        let mut services = serde_json::Map::new();
+        for name in service_names(&state.releases())? {
+            let (entries, _) = newest_first(state, &name, limit)?;
+            services.insert(name, json!(entries));
+        }
+        return Ok(ModuleResult::ok().with("services", services));
+    };
+    let (entries, (total, skipped)) = newest_first(state, &service, limit)?;
     Ok(ModuleResult::ok()
-        .with("service", args.service)
+        .with("service", service)
         .with("releases", json!(entries))
         .with("total", total)
         .with("skipped_lines", skipped))
+}
+
+type Counts = (usize, usize);
+
+fn newest_first(
+    state: &StateDir,
+    service: &str,
+    limit: usize,
+) -> Result<(Vec<crate::release::history::HistoryEntry>, Counts), ModuleError> {
+    lock::check_service_name(service)?;
+    let (mut entries, skipped) = read_all(&state.releases(), service)?;
+    let total = entries.len();
+    entries.reverse();
+    entries.truncate(limit);
+    Ok((entries, (total, skipped)))
+}
+
+/// Services with a history file, sorted.
+fn service_names(dir: &std::path::Path) -> Result<Vec<String>, ModuleError> {
+    let read = match std::fs::read_dir(dir) {
+        Ok(r) => r,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(ModuleError(format!("cannot list {}: {e}", dir.display()))),
+    };
+    let mut names: Vec<String> = read
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".jsonl")
+                .map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
 #[cfg(test)]
@@ -69,7 +112,7 @@ mod tests {
         let r = run_in(
             &state,
             Args {
-                service: "web".into(),
+                service: Some("web".into()),
                 limit: Some(2),
             },
         )
@@ -85,11 +128,22 @@ mod tests {
         let empty = run_in(
             &state,
             Args {
-                service: "api".into(),
+                service: Some("api".into()),
                 limit: None,
             },
         )
         .unwrap();
         assert_eq!(empty.data["releases"], json!([]));
+        let all = run_in(
+            &state,
+            Args {
+                service: None,
+                limit: Some(1),
+            },
+        )
+        .unwrap();
+        let services = all.data["services"].as_object().unwrap();
+        assert_eq!(services.keys().collect::<Vec<_>>(), vec!["web"]);
+        assert_eq!(services["web"][0]["tag"], "v3");
     }
 }

@@ -2,6 +2,8 @@
 
 mod inventory;
 mod playbook;
+mod releases;
+mod rollback;
 
 use crate::cli::{Cli, Command};
 
@@ -9,6 +11,8 @@ pub async fn run(cli: Cli) -> i32 {
     match cli.command {
         Some(Command::Inventory(args)) => inventory::run(&args),
         Some(Command::Run(args)) => playbook::run(*args).await,
+        Some(Command::Releases(args)) => releases::run(&args).await,
+        Some(Command::Rollback(args)) => rollback::run(*args).await,
         None => playbook::run(cli.run).await,
     }
 }

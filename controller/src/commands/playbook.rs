@@ -16,22 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub async fn run(args: RunArgs) -> i32 {
-    let color = match args.color.as_str() {
-        "always" => true,
-        "never" => false,
-        _ => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    };
-    let secrets = Secrets::default();
-    let printer = Arc::new(Printer::new(
-        PrinterOptions {
-            mode: if args.json { Mode::Json } else { Mode::Human },
-            color,
-            verbosity: args.verbose,
-            diff: args.diff,
-            check: args.check,
-        },
-        secrets.clone(),
-    ));
+    let printer = printer_for(&args);
     match prepare_and_run(args, printer.clone()).await {
         Ok(code) => code,
         Err((code, msg)) => {
@@ -41,9 +26,55 @@ pub async fn run(args: RunArgs) -> i32 {
     }
 }
 
-type Fail = (i32, String);
+/// The printer for a run's options (human or JSON, colour, verbosity).
+pub fn printer_for(args: &RunArgs) -> Arc<Printer> {
+    let color = match args.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let secrets = Secrets::default();
+    Arc::new(Printer::new(
+        PrinterOptions {
+            mode: if args.json { Mode::Json } else { Mode::Human },
+            color,
+            verbosity: args.verbose,
+            diff: args.diff,
+            check: args.check,
+        },
+        secrets,
+    ))
+}
+
+pub type Fail = (i32, String);
+
+/// Everything parsed from disk, before any connection.
+pub struct Loaded {
+    pub playbooks: Vec<Playbook>,
+    pub inventory: Inventory,
+    pub templar: Templar,
+    pub extra_vars: crate::playbook::model::Vars,
+}
 
 async fn prepare_and_run(args: RunArgs, printer: Arc<Printer>) -> Result<i32, Fail> {
+    let loaded = load(&args)?;
+    if args.syntax_check {
+        for pb in &loaded.playbooks {
+            printer.plain(&format!("\nplaybook: {}", pb.path.display()));
+        }
+        return Ok(exit::OK);
+    }
+    if args.list_hosts || args.list_tasks || args.list_tags {
+        return list(&args, &loaded.playbooks, &loaded.inventory, &printer);
+    }
+    let playbooks = loaded.playbooks.clone();
+    let engine = build_engine(&args, loaded, printer.clone(), |_| {})?;
+    execute(&engine, &playbooks, &args, &printer).await
+}
+
+/// Parses the extra vars, every playbook (checking every template) and the inventory. Nothing
+/// here opens a connection.
+pub fn load(args: &RunArgs) -> Result<Loaded, Fail> {
     if args.playbooks.is_empty() {
         return Err((
             exit::BAD_OPTIONS,
@@ -54,8 +85,6 @@ async fn prepare_and_run(args: RunArgs, printer: Arc<Printer>) -> Result<i32, Fa
         return Err((exit::BAD_OPTIONS, "--forks must be at least 1".into()));
     }
     let extra_vars = parse_extra_vars(&args.extra_vars).map_err(|e| (exit::BAD_OPTIONS, e))?;
-
-    // 1. Parse every playbook and check every template before anything else.
     let templar = Templar::new();
     let mut playbooks = Vec::new();
     for path in &args.playbooks {
@@ -71,28 +100,28 @@ async fn prepare_and_run(args: RunArgs, printer: Arc<Printer>) -> Result<i32, Fa
         playbooks.push(pb);
     }
     let playbook_dir = args.playbooks[0].parent().map(Path::to_path_buf);
+    let inventory = load_inventory(&args.inventory.inventory, playbook_dir.as_deref())?;
+    Ok(Loaded {
+        playbooks,
+        inventory,
+        templar,
+        extra_vars,
+    })
+}
 
-    // 2. The inventory.
-    if args.inventory.inventory.is_empty() {
+/// Loads `-i` sources (with the playbook's folder for group_vars/host_vars).
+pub fn load_inventory(sources: &[String], playbook_dir: Option<&Path>) -> Result<Inventory, Fail> {
+    if sources.is_empty() {
         return Err((
             exit::BAD_OPTIONS,
             "no inventory given: use -i FILE|DIR|host1,host2 (or set ANSIBLE_INVENTORY)".into(),
         ));
     }
-    let inventory = Inventory::load(&args.inventory.inventory, playbook_dir.as_deref())
-        .map_err(|e| (exit::PARSE_ERROR, e.to_string()))?;
+    Inventory::load(sources, playbook_dir).map_err(|e| (exit::PARSE_ERROR, e.to_string()))
+}
 
-    if args.syntax_check {
-        for pb in &playbooks {
-            printer.plain(&format!("\nplaybook: {}", pb.path.display()));
-        }
-        return Ok(exit::OK);
-    }
-    if args.list_hosts || args.list_tasks || args.list_tags {
-        return list(&args, &playbooks, &inventory, &printer);
-    }
-
-    // 3. Connection settings.
+/// The connection settings from the command line.
+pub fn connect_settings(args: &RunArgs) -> Result<ConnectSettings, Fail> {
     let ssh_config = SshConfig::load(args.ssh_config.as_deref(), LocalEnv::from_process())
         .map_err(|e| (exit::BAD_OPTIONS, e.to_string()))?;
     let overrides = SshOverrides {
@@ -104,37 +133,57 @@ async fn prepare_and_run(args: RunArgs, printer: Arc<Printer>) -> Result<i32, Fa
         connect_timeout: Some(Duration::from_secs(args.timeout.max(1))),
         ..SshOverrides::default()
     };
-    let connect = ConnectSettings {
+    Ok(ConnectSettings {
         ssh_config,
         overrides,
         connect_timeout: Duration::from_secs(args.timeout.max(1)),
-    };
-    let opts = RunOptions {
+    })
+}
+
+/// The run engine for these arguments; `tweak` adjusts the options (rollback pins images).
+pub fn build_engine(
+    args: &RunArgs,
+    loaded: Loaded,
+    printer: Arc<Printer>,
+    tweak: impl FnOnce(&mut RunOptions),
+) -> Result<Arc<Engine>, Fail> {
+    let connect = connect_settings(args)?;
+    let mut opts = RunOptions {
         check: args.check,
         diff: args.diff,
         forks: args.forks,
         tags: args.tags.clone(),
         skip_tags: args.skip_tags.clone(),
         limit: args.limit.clone(),
-        extra_vars,
+        extra_vars: loaded.extra_vars,
         become_: args.become_,
         become_user: args.become_user.clone(),
         start_at_task: args.start_at_task.clone(),
         task_timeout: (args.task_timeout > 0).then(|| Duration::from_secs(args.task_timeout)),
         verbosity: args.verbose,
+        host_vars: Default::default(),
+        rollback: false,
     };
-    let engine = Arc::new(Engine::new(
-        inventory,
-        templar,
-        printer.clone(),
+    tweak(&mut opts);
+    Ok(Arc::new(Engine::new(
+        loaded.inventory,
+        loaded.templar,
+        printer,
         opts,
         connect,
-    ));
+    )))
+}
 
-    // 4. Run, stopping cleanly on SIGINT/SIGTERM: agents are told to stop (they release any
-    // lock they hold) before play exits with 99.
+/// Runs the playbooks, stopping cleanly on SIGINT/SIGTERM: agents are told to stop (they
+/// release any lock they hold) before play exits with 99. Writes `--report`.
+pub async fn execute(
+    engine: &Arc<Engine>,
+    playbooks: &[Playbook],
+    args: &RunArgs,
+    printer: &Printer,
+) -> Result<i32, Fail> {
     let code = tokio::select! {
-        code = engine.run(&playbooks) => code,
+        code = engine.run(playbooks) => code,
         _ = interrupted() => {
             printer.error("User interrupted execution");
             tokio::time::timeout(Duration::from_secs(20), engine.shutdown_agents()).await.ok();

@@ -5,6 +5,7 @@
 //! before that. Controller-side logic (conditions, loops, handlers, register) lives here;
 //! the agent only runs modules.
 
+pub mod adhoc;
 mod connect;
 mod controller_modules;
 pub mod extra_vars;
@@ -41,6 +42,10 @@ pub struct RunOptions {
     pub start_at_task: Option<String>,
     pub task_timeout: Option<Duration>,
     pub verbosity: u8,
+    /// Per-host variables above extra vars (rollback pins each host's image here).
+    pub host_vars: std::collections::HashMap<String, Vars>,
+    /// This run is a rollback: the release module records `rolled_back`.
+    pub rollback: bool,
 }
 
 /// Ansible's exit codes.

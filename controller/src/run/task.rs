@@ -578,6 +578,9 @@ async fn call_module(
     } else {
         None
     };
+    if engine.opts.rollback && agent_module == "release" {
+        args.insert("_rollback".into(), Value::Bool(true));
+    }
     let call = ModuleCall {
         module: agent_module.to_string(),
         args,

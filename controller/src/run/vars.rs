@@ -56,6 +56,11 @@ pub fn host_context(
     for (k, v) in &engine.opts.extra_vars {
         ctx.insert(k.clone(), v.clone());
     }
+    if let Some(pinned) = engine.opts.host_vars.get(host) {
+        for (k, v) in pinned {
+            ctx.insert(k.clone(), v.clone());
+        }
+    }
     insert_magic(engine, pctx, host, &mut ctx);
     if let Some(hv) = hostvars {
         ctx.insert("hostvars".into(), hv.clone());
