@@ -62,6 +62,7 @@ pub fn host_context(
         }
     }
     insert_magic(engine, pctx, host, &mut ctx);
+    resolve_templated_vars(engine, &mut ctx, state);
     if let Some(hv) = hostvars {
         ctx.insert("hostvars".into(), hv.clone());
     }
@@ -153,4 +154,43 @@ pub fn operator() -> &'static str {
             .unwrap_or_else(|_| "controller".into());
         format!("{user}@{host}")
     })
+}
+
+fn has_template(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains("{{") || s.contains("{%"),
+        Value::Array(items) => items.iter().any(has_template),
+        Value::Object(m) => m.values().any(has_template),
+        _ => false,
+    }
+}
+
+/// Variables whose values are templates (`registry_host: "{{ image_repo.split('/')[0] }}"`)
+/// are rendered against the others, as Ansible resolves them when used, so conditions and
+/// arguments see the final values. A few passes resolve chains; a value that cannot be
+/// rendered yet (it uses `item`, or an undefined variable) stays as written and fails, with
+/// its name, where it is used. Facts and registered results are data and never rendered.
+fn resolve_templated_vars(engine: &Engine, ctx: &mut Map<String, Value>, state: &HostState) {
+    let mut pending: Vec<String> = ctx
+        .iter()
+        .filter(|(k, v)| !state.facts.contains_key(*k) && !state.facts_set.contains_key(*k) && has_template(v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for _ in 0..5 {
+        if pending.is_empty() {
+            return;
+        }
+        let snapshot = Value::Object(ctx.clone());
+        let before = pending.len();
+        pending.retain(|key| match engine.templar.render_value(&ctx[key], &snapshot) {
+            Ok(v) if !has_template(&v) => {
+                ctx.insert(key.clone(), v);
+                false
+            }
+            _ => true,
+        });
+        if pending.len() == before {
+            return;
+        }
+    }
 }
