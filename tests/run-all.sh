@@ -25,7 +25,8 @@ tests/build.sh
 export PLAY_AGENT="$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/play-agent"
 echo "== clippy"
 cargo clippy --workspace --all-targets -- -D warnings
-echo "== testbed up"
+echo "== testbed up (fresh: VMs without Docker, as the release tests expect)"
+tests/testbed/down.sh >/dev/null 2>&1 || true
 tests/testbed/up.sh
 if [ "${KEEP_TESTBED:-0}" != 1 ]; then
   trap 'tests/testbed/down.sh >/dev/null 2>&1 || true' EXIT

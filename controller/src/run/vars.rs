@@ -173,7 +173,9 @@ fn has_template(v: &Value) -> bool {
 fn resolve_templated_vars(engine: &Engine, ctx: &mut Map<String, Value>, state: &HostState) {
     let mut pending: Vec<String> = ctx
         .iter()
-        .filter(|(k, v)| !state.facts.contains_key(*k) && !state.facts_set.contains_key(*k) && has_template(v))
+        .filter(|(k, v)| {
+            !state.facts.contains_key(*k) && !state.facts_set.contains_key(*k) && has_template(v)
+        })
         .map(|(k, _)| k.clone())
         .collect();
     for _ in 0..5 {
@@ -182,13 +184,15 @@ fn resolve_templated_vars(engine: &Engine, ctx: &mut Map<String, Value>, state: 
         }
         let snapshot = Value::Object(ctx.clone());
         let before = pending.len();
-        pending.retain(|key| match engine.templar.render_value(&ctx[key], &snapshot) {
-            Ok(v) if !has_template(&v) => {
-                ctx.insert(key.clone(), v);
-                false
-            }
-            _ => true,
-        });
+        pending.retain(
+            |key| match engine.templar.render_value(&ctx[key], &snapshot) {
+                Ok(v) if !has_template(&v) => {
+                    ctx.insert(key.clone(), v);
+                    false
+                }
+                _ => true,
+            },
+        );
         if pending.len() == before {
             return;
         }

@@ -7,3 +7,4 @@ mod harness;
 
 mod bad_input;
 mod core_run;
+mod release_flow;
