@@ -42,7 +42,7 @@ fn release(inv: &str, vars: &str, extra: &[&str]) -> (i32, String, String) {
 
 /// Samples every process's argv on a VM while a run goes on.
 fn watch_argv(tb: &Testbed, vm: &str) -> Child {
-    let script = "while true; do for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $f 2>/dev/null; echo; done; sleep 0.05; done > /tmp/argv-watch.log";
+    let script = "while true; do for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' 2>/dev/null < $f; echo; done; sleep 0.05; done > /tmp/argv-watch.log";
     Command::new("docker")
         .args(["exec", &tb.container(vm), "sh", "-c", script])
         .stdout(Stdio::null())
@@ -179,7 +179,7 @@ fn release_flow_end_to_end() {
         .unwrap()
         .success());
     let out = release(inv, &vars, &["-e", "image_tag=v2"]);
-    let _ = Command::new("docker").args(["start", &registry]).status();
+    let _ = Command::new("docker").args(["start", &registry]).output();
     crate::check!(out.0 == 2, out);
     for vm in &vms {
         assert_eq!(
