@@ -205,6 +205,11 @@ pub struct RunArgs {
     #[arg(long = "json")]
     pub json: bool,
 
+    /// How long a release waits for another release of the same service on a host to
+    /// finish (e.g. `2m`); default: fail at once, naming who holds the lock.
+    #[arg(long = "lock-wait", value_name = "DURATION")]
+    pub lock_wait: Option<String>,
+
     /// Write a JSON report of the run into this file.
     #[arg(long = "report", value_name = "FILE")]
     pub report: Option<PathBuf>,

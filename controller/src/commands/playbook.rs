@@ -84,7 +84,13 @@ pub fn load(args: &RunArgs) -> Result<Loaded, Fail> {
     if args.forks == 0 {
         return Err((exit::BAD_OPTIONS, "--forks must be at least 1".into()));
     }
-    let extra_vars = parse_extra_vars(&args.extra_vars).map_err(|e| (exit::BAD_OPTIONS, e))?;
+    let mut extra_vars = parse_extra_vars(&args.extra_vars).map_err(|e| (exit::BAD_OPTIONS, e))?;
+    if let Some(wait) = &args.lock_wait {
+        // The release module's `lock_wait`, unless -e set it explicitly.
+        extra_vars
+            .entry("lock_wait".to_string())
+            .or_insert_with(|| serde_json::Value::String(wait.clone()));
+    }
     let templar = Templar::new();
     let mut playbooks = Vec::new();
     for path in &args.playbooks {

@@ -36,7 +36,7 @@ pub struct Play {
     pub handlers: Vec<Task>,
     /// Batch sizes: `serial: 1`, `serial: "30%"`, `serial: [1, 5, "50%"]`. Empty: all hosts.
     pub serial: Vec<BatchSize>,
-    pub max_fail_percentage: Option<f64>,
+    pub max_fail_percentage: Option<MaxFail>,
     pub any_errors_fatal: bool,
     pub ignore_unreachable: bool,
     pub tags: Vec<String>,
@@ -74,10 +74,20 @@ pub struct DeferredVarsFile {
     pub loc: Location,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum BatchSize {
     Count(usize),
     Percent(f64),
+    /// A template (`"{{ release_serial | default(0) }}"`), rendered when the play starts into a
+    /// count or a percentage.
+    Template(String),
+}
+
+/// `max_fail_percentage`: a number, or a template rendered when the play starts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MaxFail {
+    Percent(f64),
+    Template(String),
 }
 
 /// A task, a block, or an include; all share the keywords in [`TaskCommon`].

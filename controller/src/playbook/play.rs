@@ -7,7 +7,7 @@ use super::error::{ErrorKind, PlaybookError};
 use super::inherit::inherit_tags;
 use super::keywords::{self, is_import_playbook};
 use super::model::{Play, Playbook, Vars};
-use super::play_values::{parse_hosts, parse_percent, parse_serial};
+use super::play_values::{parse_hosts, parse_max_fail, parse_serial};
 use super::suggest::did_you_mean;
 use super::task::parse_task_list;
 use super::values::{describe, is_template, to_bool, to_opt_string, to_string, to_tags};
@@ -277,7 +277,7 @@ fn parse_play(node: &Node, scope: &Scope, extras: &Extras, ld: &mut Loader) -> O
                     ));
                 }
                 "serial" => play.serial = parse_serial(v)?,
-                "max_fail_percentage" => play.max_fail_percentage = Some(parse_percent(v, key)?),
+                "max_fail_percentage" => play.max_fail_percentage = Some(parse_max_fail(v, key)?),
                 "any_errors_fatal" => play.any_errors_fatal = to_bool(v, key)?,
                 "ignore_unreachable" => play.ignore_unreachable = to_bool(v, key)?,
                 "tags" => play.tags = to_tags(v)?,

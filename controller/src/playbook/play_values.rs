@@ -2,7 +2,7 @@
 //! (counts, percentages, or a list of them) and `max_fail_percentage`.
 
 use super::error::{ErrorKind, PlaybookError};
-use super::model::BatchSize;
+use super::model::{BatchSize, MaxFail};
 use super::values::{describe, is_template, to_string};
 use crate::yaml::{Node, NodeKind};
 
@@ -58,11 +58,8 @@ pub(crate) fn parse_serial(v: &Node) -> Result<Vec<BatchSize>, PlaybookError> {
 fn parse_batch(v: &Node) -> Result<BatchSize, PlaybookError> {
     match &v.kind {
         NodeKind::Int(i) if *i >= 0 => Ok(BatchSize::Count(*i as usize)),
-        NodeKind::String(s) if is_template(s) => Err(PlaybookError::new(
-            ErrorKind::Unsupported,
-            &v.loc,
-            "`serial` is read when the playbook loads, so it cannot hold a template: write the number",
-        )),
+        // Rendered when the play starts, with play and extra vars (`-e release_serial=1`).
+        NodeKind::String(s) if is_template(s) => Ok(BatchSize::Template(s.clone())),
         NodeKind::String(s) => {
             let s = s.trim();
             if let Some(p) = s.strip_suffix('%') {
@@ -71,10 +68,20 @@ fn parse_batch(v: &Node) -> Result<BatchSize, PlaybookError> {
                     _ => Err(serial_error(v)),
                 }
             } else {
-                s.parse::<usize>().map(BatchSize::Count).map_err(|_| serial_error(v))
+                s.parse::<usize>()
+                    .map(BatchSize::Count)
+                    .map_err(|_| serial_error(v))
             }
         }
         _ => Err(serial_error(v)),
+    }
+}
+
+/// `max_fail_percentage`: a number, or a template rendered when the play starts.
+pub(crate) fn parse_max_fail(v: &Node, key: &str) -> Result<MaxFail, PlaybookError> {
+    match &v.kind {
+        NodeKind::String(s) if is_template(s) => Ok(MaxFail::Template(s.clone())),
+        _ => parse_percent(v, key).map(MaxFail::Percent),
     }
 }
 

@@ -4,7 +4,7 @@
 use super::tasks::{flush_handlers, run_facts, run_list, Flow, Inherited};
 use super::vars::PlayCtx;
 use super::Engine;
-use crate::playbook::model::{BatchSize, Play, Playbook, Vars};
+use crate::playbook::model::{BatchSize, MaxFail, Play, Playbook, Vars};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -23,7 +23,15 @@ pub async fn run_play(engine: &Arc<Engine>, pb: &Playbook, play: &Play) -> bool 
             return false;
         }
     };
-    let name = play.name.clone().unwrap_or_else(|| pattern.clone());
+    let name = match &play.name {
+        // Names are rendered with play and extra vars, as Ansible does; one that needs more
+        // (host vars) is shown as written.
+        Some(n) if n.contains("{{") => {
+            render_pattern(engine, n, &play_vars).unwrap_or_else(|_| n.clone())
+        }
+        Some(n) => n.clone(),
+        None => pattern.clone(),
+    };
     let hosts = match select_hosts(engine, &pattern).await {
         Ok(h) => h,
         Err(msg) => {
@@ -42,7 +50,14 @@ pub async fn run_play(engine: &Arc<Engine>, pb: &Playbook, play: &Play) -> bool 
         .parent()
         .map(|p| p.to_path_buf())
         .unwrap_or_default();
-    let batches = split_batches(&hosts, &play.serial);
+    let (serial, max_fail) = match resolve_limits(engine, play, &play_vars) {
+        Ok(limits) => limits,
+        Err(e) => {
+            engine.printer.error(&format!("{}: {e}", play.loc));
+            return false;
+        }
+    };
+    let batches = split_batches(&hosts, &serial);
     let inh = Inherited::for_play(play);
     for batch in batches {
         let slots: Vec<_> = batch.iter().map(|h| engine.host(h)).collect();
@@ -78,7 +93,7 @@ pub async fn run_play(engine: &Arc<Engine>, pb: &Playbook, play: &Play) -> bool 
             engine.printer.note("\nNO MORE HOSTS LEFT *************************************************************");
             return false;
         }
-        if let Some(max) = play.max_fail_percentage {
+        if let Some(max) = max_fail {
             let pct = failed as f64 * 100.0 / slots.len() as f64;
             if pct > max {
                 engine.printer.note(&format!(
@@ -95,18 +110,94 @@ pub async fn run_play(engine: &Arc<Engine>, pb: &Playbook, play: &Play) -> bool 
     true
 }
 
-fn render_pattern(engine: &Engine, raw: &str, play_vars: &Vars) -> Result<String, String> {
-    if !raw.contains("{{") {
-        return Ok(raw.to_string());
-    }
+/// Play and extra vars: what play-level keywords (hosts, serial) are rendered with.
+fn play_level_vars(engine: &Engine, play_vars: &Vars) -> Value {
     let mut ctx = serde_json::Map::new();
     for (k, v) in play_vars.iter().chain(engine.opts.extra_vars.iter()) {
         ctx.insert(k.clone(), v.clone());
     }
+    ctx.insert(
+        "omit".into(),
+        Value::String(crate::template::OMIT.to_string()),
+    );
+    Value::Object(ctx)
+}
+
+fn render_pattern(engine: &Engine, raw: &str, play_vars: &Vars) -> Result<String, String> {
+    if !raw.contains("{{") {
+        return Ok(raw.to_string());
+    }
+    let vars = play_level_vars(engine, play_vars);
     engine
         .templar
-        .render_str(raw, &Value::Object(ctx))
+        .render_str(raw, &vars)
         .map_err(|e| e.to_string())
+}
+
+/// `serial` and `max_fail_percentage`, with templated values rendered now. An empty or
+/// omitted serial means all hosts at once; an omitted max_fail_percentage means none.
+fn resolve_limits(
+    engine: &Engine,
+    play: &Play,
+    play_vars: &Vars,
+) -> Result<(Vec<BatchSize>, Option<f64>), String> {
+    let vars = play_level_vars(engine, play_vars);
+    let render = |t: &str, what: &str| -> Result<Option<String>, String> {
+        let v = engine
+            .templar
+            .render_value(&Value::String(t.to_string()), &vars)
+            .map_err(|e| format!("{what}: {}", e.message))?;
+        Ok(match v {
+            Value::Null => None,
+            Value::String(s) if s.trim().is_empty() || s == crate::template::OMIT => None,
+            Value::String(s) => Some(s.trim().to_string()),
+            other => Some(other.to_string()),
+        })
+    };
+    let mut serial = Vec::new();
+    for b in &play.serial {
+        let BatchSize::Template(t) = b else {
+            serial.push(b.clone());
+            continue;
+        };
+        let Some(text) = render(t, "serial")? else {
+            continue;
+        };
+        let size = match text.strip_suffix('%') {
+            Some(p) => p
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|p| (0.0..=100.0).contains(p))
+                .map(BatchSize::Percent),
+            None => text.parse::<usize>().ok().map(BatchSize::Count),
+        };
+        serial.push(size.ok_or_else(|| {
+            format!(
+                "serial rendered to '{text}': expected a number of hosts or a percentage like 30%"
+            )
+        })?);
+    }
+    if serial.iter().all(|b| *b == BatchSize::Count(0)) {
+        serial.clear();
+    }
+    let max_fail = match &play.max_fail_percentage {
+        None => None,
+        Some(MaxFail::Percent(p)) => Some(*p),
+        Some(MaxFail::Template(t)) => match render(t, "max_fail_percentage")? {
+            None => None,
+            Some(text) => Some(
+                text.trim_end_matches('%')
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|p| (0.0..=100.0).contains(p))
+                    .ok_or_else(|| {
+                        format!("max_fail_percentage rendered to '{text}': expected 0 to 100")
+                    })?,
+            ),
+        },
+    };
+    Ok((serial, max_fail))
 }
 
 async fn select_hosts(engine: &Engine, pattern: &str) -> Result<Vec<String>, String> {
@@ -146,9 +237,12 @@ pub fn split_batches(hosts: &[String], serial: &[BatchSize]) -> Vec<Vec<String>>
     let mut i = 0;
     let mut step = 0;
     while i < total {
-        let size = match serial[step.min(serial.len() - 1)] {
-            BatchSize::Count(n) => n.max(1),
+        let size = match &serial[step.min(serial.len() - 1)] {
+            BatchSize::Count(0) => total,
+            BatchSize::Count(n) => *n,
             BatchSize::Percent(p) => ((total as f64 * p / 100.0) as usize).max(1),
+            // Rendered by `resolve_limits` before batches are split.
+            BatchSize::Template(_) => total,
         };
         let end = (i + size).min(total);
         out.push(hosts[i..end].to_vec());

@@ -39,7 +39,25 @@ pub async fn run_task(
     spec: &TaskSpec<'_>,
     hosts: &[Arc<HostSlot>],
 ) -> Flow {
-    let name = spec.task.display_name();
+    let mut name = spec.task.display_name();
+    if name.contains("{{") {
+        // Rendered with play-level vars only (the banner is one line for every host).
+        let mut vars: Map<String, Value> = pctx
+            .play_vars
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        vars.extend(
+            engine
+                .opts
+                .extra_vars
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        if let Ok(rendered) = engine.templar.render_str(&name, &Value::Object(vars)) {
+            name = rendered;
+        }
+    }
     if !engine.start_reached.load(Ordering::Relaxed) {
         if engine.opts.start_at_task.as_deref() == Some(name.as_str()) {
             engine.start_reached.store(true, Ordering::Relaxed);
