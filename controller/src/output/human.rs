@@ -129,12 +129,12 @@ pub fn unified(before: &str, after: &str) -> String {
             out.push_str(&format!(" {}\n", a[i]));
             i += 1;
             j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            out.push_str(&format!("+{}\n", b[j]));
-            j += 1;
-        } else {
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
             out.push_str(&format!("-{}\n", a[i]));
             i += 1;
+        } else {
+            out.push_str(&format!("+{}\n", b[j]));
+            j += 1;
         }
     }
     out
@@ -274,7 +274,7 @@ mod tests {
     fn banner_is_padded_with_stars() {
         let b = banner("TASK", Some("copy motd"));
         assert!(b.starts_with("\nTASK [copy motd] ***"));
-        assert_eq!(b.trim_end().chars().count(), WIDTH);
+        assert_eq!(b.trim().chars().count(), WIDTH);
     }
 
     #[test]

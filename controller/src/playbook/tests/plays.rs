@@ -45,7 +45,10 @@ fn play_keywords_are_read() {
             BatchSize::Count(5)
         ]
     );
-    assert_eq!(p.max_fail_percentage, Some(25.0));
+    assert_eq!(
+        p.max_fail_percentage,
+        Some(crate::playbook::model::MaxFail::Percent(25.0))
+    );
     assert!(p.any_errors_fatal && p.ignore_unreachable);
     assert_eq!(p.tags, ["deploy", "web"]);
     assert_eq!(p.environment.unwrap()["LANG"], "C");
@@ -93,7 +96,8 @@ fn wrong_types_are_located() {
         "site.yml:3:5: `tasks` must be a list of tasks (each starting with `- `), found a mapping"
     );
     assert!(errors("- hosts: all\n  serial: lots\n").contains("site.yml:2:11: `serial` must be"));
-    assert!(errors("- hosts: all\n  serial: '{{ n }}'\n").contains("cannot hold a template"));
+    // A templated serial is rendered when the play starts (rolling releases from -e).
+    assert!(errors("- hosts: all\n  serial: [1, '{{ n }}', x]\n").contains("site.yml:2:26"));
     assert!(errors("- hosts: all\n  max_fail_percentage: 120\n").contains("0 to 100"));
 }
 
