@@ -1,6 +1,7 @@
 //! The release flow on the testbed, in order, as an operator lives it: Docker gets installed
 //! on fresh VMs and v1 released; a rerun changes nothing; v2; rollback to v1 by digest even
-//! after the v1 tag moved; a v3 that never gets healthy leaves v1 serving; a registry outage
+//! after the v1 tag moved; a rolling v3 that never gets healthy stops at its first batch and
+//! leaves v1 serving everywhere; a registry outage
 //! changes nothing; and the secret canary appears nowhere it must not.
 
 use crate::harness::{play, recap_value, scratch, Testbed};
@@ -158,28 +159,59 @@ fn release_flow_end_to_end() {
     );
     retag_in_registry(&tb, "v1", "v1");
 
-    // v3 never gets healthy: the hosts keep serving v1, exit 2, history says so.
+    // v3 never gets healthy, released one host at a time with no failure allowed: the first
+    // batch fails, the rollout stops there, and every host keeps serving v1.
     let out = release(
         inv,
         &vars,
-        &["-e", "image_tag=v3", "-e", "health_timeout=5s"],
+        &[
+            "-e",
+            "image_tag=v3",
+            "-e",
+            "health_timeout=5s",
+            "-e",
+            "release_serial=1",
+            "-e",
+            "release_max_fail_percentage=0",
+        ],
     );
     crate::check!(out.0 == 2, out);
+    crate::check!(out.1.contains("NO MORE HOSTS LEFT"), out);
     for vm in &vms {
         assert_eq!(serving(&tb, vm), "version=v1", "{vm} after the failed v3");
+    }
+    let first = history(&tb, &vms[0])
+        .lines()
+        .last()
+        .unwrap_or("")
+        .to_string();
+    assert!(first.contains("\"failed_health\""), "{}: {first}", vms[0]);
+    for vm in &vms[1..] {
         let last = history(&tb, vm).lines().last().unwrap_or("").to_string();
-        assert!(last.contains("\"failed_health\""), "{vm}: {last}");
+        assert!(
+            last.contains("\"rolled_back\""),
+            "{vm} was touched after the first batch failed: {last}"
+        );
     }
 
-    // Registry down: the pull fails, nothing changes, v1 keeps serving.
+    // Registry unreachable from the VMs (cut from the private network; its published port
+    // and address stay as they are): the pull fails, nothing changes, v1 keeps serving.
     let registry = tb.env("TESTBED_REGISTRY_CONTAINER");
-    assert!(Command::new("docker")
-        .args(["stop", &registry])
-        .status()
-        .unwrap()
+    let network = tb.env("TESTBED_NET_PRIVATE");
+    let docker = |args: &[&str]| Command::new("docker").args(args).output().unwrap();
+    assert!(docker(&["network", "disconnect", &network, &registry])
+        .status
         .success());
     let out = release(inv, &vars, &["-e", "image_tag=v2"]);
-    let _ = Command::new("docker").args(["start", &registry]).output();
+    let alias = tb.env("TESTBED_APP_REPO");
+    let alias = alias.split(':').next().unwrap();
+    // VMs find it again by its DNS alias (its certificate names it), whatever address it gets.
+    let back = docker(&["network", "connect", "--alias", alias, &network, &registry]);
+    assert!(
+        back.status.success(),
+        "{}",
+        String::from_utf8_lossy(&back.stderr)
+    );
     crate::check!(out.0 == 2, out);
     for vm in &vms {
         assert_eq!(
@@ -216,6 +248,24 @@ fn retag_in_registry(tb: &Testbed, from: &str, to: &str) {
             String::from_utf8_lossy(&out.stderr)
         );
     };
+    let password = std::fs::read(tb.env("TESTBED_REGISTRY_PASSWORD_FILE")).unwrap();
+    let mut login = Command::new("docker")
+        .args([
+            "--config",
+            &config,
+            "login",
+            &reg,
+            "-u",
+            &tb.env("TESTBED_REGISTRY_USER"),
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(login.stdin.as_mut().unwrap(), &password).unwrap();
+    drop(login.stdin.take());
+    assert!(login.wait().unwrap().success(), "docker login to {reg}");
     run(&["tag", &format!("play-testbed/app:{from}"), &target]);
     run(&["push", "-q", &target]);
     run(&["rmi", &target]);
