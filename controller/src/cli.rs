@@ -22,6 +22,8 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// Run a playbook (the same as `play PLAYBOOK`).
     Run(Box<RunArgs>),
+    /// Encrypt, decrypt, view and edit ansible-vault files and values (as ansible-vault).
+    Vault(crate::vault::cli::VaultArgs),
 }
 
 /// What ansible-playbook takes.

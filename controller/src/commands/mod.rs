@@ -2,6 +2,7 @@
 
 mod inventory;
 mod playbook;
+pub mod vault;
 
 use crate::cli::{Cli, Command};
 
@@ -9,6 +10,7 @@ pub async fn run(cli: Cli) -> i32 {
     match cli.command {
         Some(Command::Inventory(args)) => inventory::run(&args),
         Some(Command::Run(args)) => playbook::run(*args).await,
+        Some(Command::Vault(args)) => vault::run(&args, &vault::printer()),
         None => playbook::run(cli.run).await,
     }
 }
