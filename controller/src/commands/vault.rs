@@ -363,6 +363,9 @@ const FROM_STDIN: &str = "stdin";
 const FROM_ARGS: &str = "the command line args";
 const FROM_PROMPT: &str = "the interactive prompt";
 
+/// A string to encrypt, where it came from, and its variable name.
+type StringInput = (Zeroizing<Vec<u8>>, &'static str, Option<String>);
+
 fn encrypt_string(args: &EncryptStringArgs, printer: &Printer, io: &mut VaultIo<'_>) -> Result<()> {
     let read_stdin = args.strings.iter().any(|s| s == "-")
         || args.stdin_name.is_some()
@@ -375,7 +378,7 @@ fn encrypt_string(args: &EncryptStringArgs, printer: &Printer, io: &mut VaultIo<
     let secrets = secrets(&args.common.vault, Purpose::NewPassword, io)?;
     let (id, password) = secrets.encrypt_secret(args.encrypt_vault_id.as_deref())?;
 
-    let mut inputs: Vec<(Zeroizing<Vec<u8>>, &str, Option<String>)> = Vec::new();
+    let mut inputs: Vec<StringInput> = Vec::new();
     if args.prompt {
         let name = io
             .prompter

@@ -8,7 +8,8 @@ use super::error::{VaultError, VaultErrorKind};
 use super::secrets::VaultSecrets;
 use crate::inventory::VaultFileDecrypter;
 use crate::output::Secrets;
-use crate::yaml::{parse_str, Node, NodeKind};
+use crate::yaml::{parse_str, Location, Node, NodeKind};
+use indexmap::IndexMap;
 use serde_json::Value;
 use std::path::Path;
 
@@ -139,6 +140,27 @@ fn walk_value(
             }
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// [`decrypt_vars_in_place`] for a map of variables (play vars, a vars file, extra vars,
+/// an inventory host's vars). A failure names the variable's `file:line:column` when `locs`
+/// knows it (as `VarsFile::locs` does), else the variable's name.
+pub fn decrypt_vars_map_in_place(
+    secrets: &VaultSecrets,
+    vars: &mut IndexMap<String, Value>,
+    locs: Option<&IndexMap<String, Location>>,
+    secrets_out: &Secrets,
+) -> Result<(), VaultError> {
+    for (name, value) in vars.iter_mut() {
+        let mut path = name.clone();
+        walk_value(secrets, value, secrets_out, &mut path).map_err(|e| {
+            match locs.and_then(|l| l.get(name)) {
+                Some(loc) => e.at(loc),
+                None => e,
+            }
+        })?;
     }
     Ok(())
 }

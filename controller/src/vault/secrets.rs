@@ -16,6 +16,9 @@ struct Secret {
     password: Zeroizing<Vec<u8>>,
 }
 
+/// Plaintext and the index of the secret that opened it, by vaulttext.
+type PlainCache = HashMap<Vec<u8>, (Zeroizing<Vec<u8>>, usize)>;
+
 /// What decrypting found.
 pub struct Decrypted {
     pub plaintext: Zeroizing<Vec<u8>>,
@@ -47,7 +50,7 @@ pub struct VaultSecrets {
     entries: Arc<Vec<Secret>>,
     /// Plaintexts by vaulttext: the same group_vars value is decrypted once, not per host
     /// (each try costs a 10000-round PBKDF2).
-    cache: Arc<Mutex<HashMap<Vec<u8>, (Zeroizing<Vec<u8>>, usize)>>>,
+    cache: Arc<Mutex<PlainCache>>,
 }
 
 impl fmt::Debug for VaultSecrets {

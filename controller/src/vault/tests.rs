@@ -95,6 +95,23 @@ fn wrong_password_names_the_place_and_never_the_password() {
         "{err}"
     );
 
+    // A map of variables with known locations: the variable's file:line:column.
+    let file = crate::playbook::load_vars_file(&testdata("inline.yml"), None).unwrap();
+    let mut vars = file.vars.clone();
+    let err = decrypt_vars_map_in_place(&wrong(), &mut vars, Some(&file.locs), &Secrets::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("could decrypt) on ") && err.contains("inline.yml:5:"),
+        "{err}"
+    );
+    let err = decrypt_vars_map_in_place(&wrong(), &mut vars, None, &Secrets::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("on variable 'api_token'"), "{err}");
+    decrypt_vars_map_in_place(&right(), &mut vars, Some(&file.locs), &Secrets::default()).unwrap();
+    assert_eq!(vars["api_token"], json!("tok-12345"));
+
     // No password at all.
     let err = decrypt_value(&VaultSecrets::new(), "$ANSIBLE_VAULT;1.1;AES256\n6162\n").unwrap_err();
     assert_eq!(err.kind, VaultErrorKind::NoSecrets);
@@ -887,4 +904,22 @@ fn rekey_changes_the_password_and_keeps_the_mode() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let d = VaultSecrets::with_password("scripted-pass").decrypt(&fs::read(&file).unwrap());
     assert!(d.is_ok());
+}
+
+#[test]
+fn play_vault_is_wired_into_the_command_line() {
+    use crate::cli::{Cli, Command};
+    let cli =
+        Cli::try_parse_from(["play", "vault", "encrypt_string", "--name", "x", "-J", "v"]).unwrap();
+    let Some(Command::Vault(args)) = cli.command else {
+        panic!("not the vault command")
+    };
+    let cli::VaultAction::EncryptString(a) = args.action else {
+        panic!("not encrypt-string")
+    };
+    assert!(a.common.vault.ask_vault_pass);
+    assert_eq!(
+        (a.names, a.strings),
+        (vec!["x".to_string()], vec!["v".to_string()])
+    );
 }
