@@ -73,11 +73,7 @@ fn check_static(path: &Path, bytes: &[u8]) -> Result<(), String> {
         return Err(format!("{} is not an ELF executable", path.display()));
     }
     let interp = b"/lib64/ld-linux-x86-64.so.2";
-    if bytes
-        .windows(interp.len())
-        .take(64 * 1024)
-        .any(|w| w == interp)
-    {
+    if bytes.windows(interp.len()).take(64 * 1024).any(|w| w == interp) {
         return Err(format!(
             "{} is dynamically linked, so it would not run on every host: build the static agent with tests/build.sh (or point PLAY_AGENT at one)",
             path.display()
