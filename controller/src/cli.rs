@@ -27,6 +27,8 @@ pub enum Command {
     /// Release again what ran before: the previous release, a tag, or a digest, pinned by
     /// digest from each host's history so a moved tag can't change what comes back.
     Rollback(Box<RollbackArgs>),
+    /// Encrypt, decrypt, view and edit ansible-vault files and values (as ansible-vault).
+    Vault(crate::vault::cli::VaultArgs),
 }
 
 #[derive(Debug, Args)]
@@ -213,6 +215,9 @@ pub struct RunArgs {
     /// Write a JSON report of the run into this file.
     #[arg(long = "report", value_name = "FILE")]
     pub report: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub vault: crate::vault::cli::VaultOpts,
 
     /// Colour: auto (on a terminal), always, never.
     #[arg(long = "color", value_name = "WHEN", default_value = "auto")]

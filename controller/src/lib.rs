@@ -13,4 +13,5 @@ pub mod playbook;
 pub mod run;
 pub mod ssh;
 pub mod template;
+pub mod vault;
 pub mod yaml;

@@ -3,6 +3,7 @@
 
 use crate::cli::RunArgs;
 use crate::inventory::Inventory;
+use crate::inventory::LoadOptions;
 use crate::output::{Mode, Printer, PrinterOptions, Secrets};
 use crate::playbook::model::{Playbook, Task, TaskKind};
 use crate::playbook::{check_templates, load_playbook};
@@ -10,6 +11,7 @@ use crate::run::extra_vars::parse_extra_vars;
 use crate::run::{exit, ConnectSettings, Engine, RunOptions};
 use crate::ssh::{HostKeyPolicy, LocalEnv, SshConfig, SshOverrides};
 use crate::template::Templar;
+use crate::vault::{decrypt_vars_map_in_place, InventoryVault, VaultSecrets};
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
@@ -54,10 +56,11 @@ pub struct Loaded {
     pub inventory: Inventory,
     pub templar: Templar,
     pub extra_vars: crate::playbook::model::Vars,
+    pub vault: VaultSecrets,
 }
 
 async fn prepare_and_run(args: RunArgs, printer: Arc<Printer>) -> Result<i32, Fail> {
-    let loaded = load(&args)?;
+    let loaded = load(&args, &printer)?;
     if args.syntax_check {
         for pb in &loaded.playbooks {
             printer.plain(&format!("\nplaybook: {}", pb.path.display()));
@@ -74,7 +77,7 @@ async fn prepare_and_run(args: RunArgs, printer: Arc<Printer>) -> Result<i32, Fa
 
 /// Parses the extra vars, every playbook (checking every template) and the inventory. Nothing
 /// here opens a connection.
-pub fn load(args: &RunArgs) -> Result<Loaded, Fail> {
+pub fn load(args: &RunArgs, printer: &Printer) -> Result<Loaded, Fail> {
     if args.playbooks.is_empty() {
         return Err((
             exit::BAD_OPTIONS,
@@ -106,13 +109,74 @@ pub fn load(args: &RunArgs) -> Result<Loaded, Fail> {
         playbooks.push(pb);
     }
     let playbook_dir = args.playbooks[0].parent().map(Path::to_path_buf);
-    let inventory = load_inventory(&args.inventory.inventory, playbook_dir.as_deref())?;
+    let vault = args
+        .vault
+        .secrets_for_run()
+        .map_err(|e| (exit::BAD_OPTIONS, e.to_string()))?;
+    decrypt_vaulted(&vault, &mut playbooks, &mut extra_vars, printer)?;
+    let inventory = load_inventory_with_vault(
+        &args.inventory.inventory,
+        playbook_dir.as_deref(),
+        &vault,
+        printer,
+    )?;
     Ok(Loaded {
         playbooks,
         inventory,
         templar,
         extra_vars,
+        vault,
     })
+}
+
+/// Opens every vaulted value of the playbooks and extra vars now, so a wrong or missing vault
+/// password is an error (with its location) before any host is contacted. Each opened value
+/// is registered as a secret: output censors it from then on.
+fn decrypt_vaulted(
+    vault: &VaultSecrets,
+    playbooks: &mut [Playbook],
+    extra_vars: &mut crate::playbook::model::Vars,
+    printer: &Printer,
+) -> Result<(), Fail> {
+    let fail = |e: crate::vault::VaultError| (exit::PARSE_ERROR, e.to_string());
+    let out = printer.secrets();
+    for play in playbooks.iter_mut().flat_map(|pb| pb.plays.iter_mut()) {
+        decrypt_vars_map_in_place(vault, &mut play.vars, Some(&play.locs), out).map_err(fail)?;
+        for vf in &mut play.vars_files {
+            decrypt_vars_map_in_place(vault, &mut vf.vars, Some(&vf.locs), out).map_err(fail)?;
+        }
+    }
+    decrypt_vars_map_in_place(vault, extra_vars, None, out).map_err(fail)
+}
+
+/// The inventory, with whole-file vaulted group_vars/host_vars opened and every inline
+/// `!vault` value checked against the password now (they are opened again, from a cache, when
+/// a task uses them).
+fn load_inventory_with_vault(
+    sources: &[String],
+    playbook_dir: Option<&Path>,
+    vault: &VaultSecrets,
+    printer: &Printer,
+) -> Result<Inventory, Fail> {
+    if sources.is_empty() {
+        return load_inventory(sources, playbook_dir);
+    }
+    let hook = InventoryVault {
+        secrets: vault.clone(),
+        secrets_out: printer.secrets().clone(),
+    };
+    let options = LoadOptions {
+        vault: Some(&hook),
+        ..Default::default()
+    };
+    let inventory = Inventory::load_with(sources, playbook_dir, &options)
+        .map_err(|e| (exit::PARSE_ERROR, e.to_string()))?;
+    for host in inventory.hosts() {
+        let mut vars = inventory.host_vars(&host.name);
+        decrypt_vars_map_in_place(vault, &mut vars, None, printer.secrets())
+            .map_err(|e| (exit::PARSE_ERROR, format!("host {}: {e}", host.name)))?;
+    }
+    Ok(inventory)
 }
 
 /// Loads `-i` sources (with the playbook's folder for group_vars/host_vars).
@@ -169,6 +233,7 @@ pub fn build_engine(
         verbosity: args.verbose,
         host_vars: Default::default(),
         rollback: false,
+        vault: loaded.vault,
     };
     tweak(&mut opts);
     Ok(Arc::new(Engine::new(

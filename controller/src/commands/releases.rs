@@ -51,6 +51,7 @@ pub async fn run(args: &ReleasesArgs) -> i32 {
         inventory,
         templar: Templar::new(),
         extra_vars: Default::default(),
+        vault: Default::default(),
     };
     let engine = match build_engine(&run_args, loaded, printer.clone(), |_| {}) {
         Ok(e) => e,

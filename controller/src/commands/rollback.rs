@@ -28,7 +28,7 @@ async fn rollback(
 ) -> Result<i32, Fail> {
     // Read the history with one engine, then release with another whose options carry the
     // per-host pins: both parse the same files first, so bad input still touches nothing.
-    let loaded = load(&args.run)?;
+    let loaded = load(&args.run, printer)?;
     let service = args.service.clone().unwrap_or_else(|| service_of(&loaded));
     let hosts = play_hosts(&loaded, &args.run.limit)?;
     let playbooks = loaded.playbooks.clone();
@@ -75,7 +75,7 @@ async fn rollback(
             ),
         ));
     }
-    let loaded = load(&args.run)?;
+    let loaded = load(&args.run, printer)?;
     let engine = build_engine(&args.run, loaded, printer.clone(), |o| {
         o.host_vars = pins;
         o.rollback = true;

@@ -46,6 +46,8 @@ pub struct RunOptions {
     pub host_vars: std::collections::HashMap<String, Vars>,
     /// This run is a rollback: the release module records `rolled_back`.
     pub rollback: bool,
+    /// Vault passwords, for inventory values that stay vaulted until a task uses them.
+    pub vault: crate::vault::VaultSecrets,
 }
 
 /// Ansible's exit codes.

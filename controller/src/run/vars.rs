@@ -28,7 +28,17 @@ pub fn host_context(
     hostvars: Option<&Value>,
 ) -> Map<String, Value> {
     let mut ctx = Map::new();
-    for (k, v) in engine.inventory.host_vars(host) {
+    let mut inventory_vars = engine.inventory.host_vars(host);
+    if !engine.opts.vault.is_empty() {
+        // Checked at load time; this is a cache hit that also keeps the values censored.
+        let _ = crate::vault::decrypt_vars_map_in_place(
+            &engine.opts.vault,
+            &mut inventory_vars,
+            None,
+            engine.printer.secrets(),
+        );
+    }
+    for (k, v) in inventory_vars {
         ctx.insert(k, v);
     }
     if !state.facts.is_empty() {
