@@ -75,6 +75,7 @@ fn release_flow_end_to_end() {
         &["-e", "image_tag=v1", "--report", report1.to_str().unwrap()],
     );
     let _ = watcher.kill();
+    let _ = watcher.wait();
     let _ = tb.exec("vm1", "pkill -f 'argv-watch.log'; true");
     crate::check!(out.0 == 0, out);
     for vm in &vms {
