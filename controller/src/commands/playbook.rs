@@ -87,6 +87,11 @@ pub fn load(args: &RunArgs, printer: &Printer) -> Result<Loaded, Fail> {
     if args.forks == 0 {
         return Err((exit::BAD_OPTIONS, "--forks must be at least 1".into()));
     }
+    let vault = args
+        .vault
+        .secrets_for_run()
+        .map_err(|e| (exit::BAD_OPTIONS, e.to_string()))?;
+    crate::vault::set_run_vault(vault.clone(), printer.secrets().clone());
     let mut extra_vars = parse_extra_vars(&args.extra_vars).map_err(|e| (exit::BAD_OPTIONS, e))?;
     if let Some(wait) = &args.lock_wait {
         // The release module's `lock_wait`, unless -e set it explicitly.
@@ -109,10 +114,6 @@ pub fn load(args: &RunArgs, printer: &Printer) -> Result<Loaded, Fail> {
         playbooks.push(pb);
     }
     let playbook_dir = args.playbooks[0].parent().map(Path::to_path_buf);
-    let vault = args
-        .vault
-        .secrets_for_run()
-        .map_err(|e| (exit::BAD_OPTIONS, e.to_string()))?;
     decrypt_vaulted(&vault, &mut playbooks, &mut extra_vars, printer)?;
     let inventory = load_inventory_with_vault(
         &args.inventory.inventory,

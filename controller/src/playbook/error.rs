@@ -72,6 +72,10 @@ impl PlaybookError {
             YamlError::Syntax { loc, msg } => {
                 PlaybookError::new(ErrorKind::Syntax, &loc, format!("YAML syntax error: {msg}"))
             }
+            YamlError::Vault { why, .. } => match referenced_at {
+                Some(loc) => PlaybookError::new(ErrorKind::File, loc, why),
+                None => PlaybookError::unlocated(ErrorKind::File, why),
+            },
             YamlError::Read { source, .. } => {
                 let message = format!("cannot read {}: {source}", path.display());
                 match referenced_at {

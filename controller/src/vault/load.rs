@@ -227,3 +227,23 @@ impl VaultFileDecrypter for InventoryVault {
         Ok(text)
     }
 }
+
+/// The run's vault passwords, for files opened deep inside the loaders (vars_files, `-e
+/// @file`, task files), as Ansible's own loader does: set once, after the passwords are read
+/// and before any file is parsed.
+static RUN_VAULT: std::sync::OnceLock<(VaultSecrets, Secrets)> = std::sync::OnceLock::new();
+
+/// Installs the run's vault passwords and the censor list decrypted values go to.
+pub fn set_run_vault(secrets: VaultSecrets, secrets_out: Secrets) {
+    let _ = RUN_VAULT.set((secrets, secrets_out));
+}
+
+/// A whole-file vault's text, opened with the run's passwords (its string values are
+/// registered as secrets).
+pub fn open_with_run_vault(data: &[u8], path: &Path) -> Result<String, VaultError> {
+    let empty = (VaultSecrets::default(), Secrets::default());
+    let (secrets, out) = RUN_VAULT.get().unwrap_or(&empty);
+    let text = decrypt_file_text(secrets, data, path)?;
+    register_yaml_strings(&text, path, out);
+    Ok(text)
+}

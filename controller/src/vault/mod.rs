@@ -30,8 +30,8 @@ pub use envelope::{is_vault_file, DEFAULT_ID};
 pub use error::{VaultError, VaultErrorKind};
 pub use load::{
     contains_vault, decrypt_file_bytes, decrypt_node_in_place, decrypt_value,
-    decrypt_vars_in_place, decrypt_vars_map_in_place, read_text_file, vault_ciphertext,
-    InventoryVault, VAULT_KEY,
+    decrypt_vars_in_place, decrypt_vars_map_in_place, open_with_run_vault, read_text_file,
+    set_run_vault, vault_ciphertext, InventoryVault, VAULT_KEY,
 };
 pub use password::{load_secrets, read_password_file, Purpose, VaultEnv};
 pub use prompt::{Prompter, TtyPrompter};

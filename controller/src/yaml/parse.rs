@@ -12,6 +12,8 @@ use std::sync::Arc;
 pub enum YamlError {
     #[error("{loc}: YAML syntax error: {msg}")]
     Syntax { loc: Location, msg: String },
+    #[error("{why}")]
+    Vault { path: String, why: String },
     #[error("{path}: cannot read: {source}")]
     Read {
         path: String,
@@ -22,10 +24,25 @@ pub enum YamlError {
 
 /// Reads and parses a YAML file; an empty file is `Null`.
 pub fn parse_file(path: &Path) -> Result<Node, YamlError> {
-    let text = std::fs::read_to_string(path).map_err(|source| YamlError::Read {
+    let read_error = |source| YamlError::Read {
         path: path.display().to_string(),
         source,
-    })?;
+    };
+    let data = std::fs::read(path).map_err(read_error)?;
+    let text = if crate::vault::is_vault_file(&data) {
+        // A whole-file vault (`$ANSIBLE_VAULT;...`) opens with the run's vault passwords.
+        crate::vault::open_with_run_vault(&data, path).map_err(|e| YamlError::Vault {
+            path: path.display().to_string(),
+            why: e.to_string(),
+        })?
+    } else {
+        String::from_utf8(data).map_err(|e| {
+            read_error(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                e.utf8_error(),
+            ))
+        })?
+    };
     parse_str(&text, path)
 }
 
