@@ -27,6 +27,8 @@ pub enum Command {
     /// Release again what ran before: the previous release, a tag, or a digest, pinned by
     /// digest from each host's history so a moved tag can't change what comes back.
     Rollback(Box<RollbackArgs>),
+    /// Scheduled runs as systemd timers: apply or check for drift on a calendar.
+    Schedule(crate::schedule::cli::ScheduleArgs),
 }
 
 #[derive(Debug, Args)]
@@ -208,6 +210,10 @@ pub struct RunArgs {
     /// Write a JSON report of the run into this file.
     #[arg(long = "report", value_name = "FILE")]
     pub report: Option<PathBuf>,
+
+    /// Write the run as JUnit XML into this file (a testcase per task and host).
+    #[arg(long = "junit", value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 
     /// Colour: auto (on a terminal), always, never.
     #[arg(long = "color", value_name = "WHEN", default_value = "auto")]

@@ -4,6 +4,7 @@ mod inventory;
 mod playbook;
 mod releases;
 mod rollback;
+mod schedule;
 
 use crate::cli::{Cli, Command};
 
@@ -13,6 +14,7 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Run(args)) => playbook::run(*args).await,
         Some(Command::Releases(args)) => releases::run(&args).await,
         Some(Command::Rollback(args)) => rollback::run(*args).await,
+        Some(Command::Schedule(args)) => schedule::run(args).await,
         None => playbook::run(cli.run).await,
     }
 }

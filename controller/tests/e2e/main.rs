@@ -8,3 +8,4 @@ mod harness;
 mod bad_input;
 mod core_run;
 mod release_flow;
+mod schedule;
