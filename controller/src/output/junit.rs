@@ -310,9 +310,12 @@ after 10s</error>
         assert!(xml.contains("name=\"[vm3] login ********\""), "{xml}");
     }
 
+    /// (depth, tag name, attributes) of an element.
+    type Element = (usize, String, Vec<(String, String)>);
+
     /// A tiny XML reader: enough to prove the output is well formed (every tag closed in
     /// order, attributes quoted, no raw `<` or `&` in text) and to read the shape back.
-    fn elements(xml: &str) -> Vec<(usize, String, Vec<(String, String)>)> {
+    fn elements(xml: &str) -> Vec<Element> {
         let body = xml
             .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
             .unwrap();

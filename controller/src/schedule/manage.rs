@@ -120,7 +120,8 @@ pub fn remove(
         paths.lock_file(name),
     ];
     let reports_dir = paths.reports_dir(name);
-    if !files.iter().any(|f| f.exists()) && !(purge && reports_dir.exists()) {
+    let anything = files.iter().any(|f| f.exists()) || (purge && reports_dir.exists());
+    if !anything {
         return Err(format!(
             "no schedule named '{name}' (no {} nor {}); see `play schedule list`",
             files[2].display(),

@@ -52,10 +52,13 @@ pub mod fake {
     use std::os::unix::process::ExitStatusExt;
     use std::sync::Mutex;
 
+    /// (exit code, stdout, stderr)
+    type Answer = (i32, String, String);
+
     #[derive(Default)]
     pub struct FakeTools {
         succeed_by_default: bool,
-        answers: Mutex<HashMap<String, VecDeque<(i32, String, String)>>>,
+        answers: Mutex<HashMap<String, VecDeque<Answer>>>,
         calls: Mutex<Vec<String>>,
     }
 

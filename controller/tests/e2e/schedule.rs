@@ -242,7 +242,12 @@ fn scheduled_drift_check_on_the_bastion() {
     assert_eq!(summary["exit_code"], 2);
     assert_eq!(summary["check"], true);
     assert!(summary["duration_secs"].as_f64().unwrap() > 0.0);
-    let task = &report["plays"][0]["tasks"][0]["hosts"];
+    let task = &report["plays"][0]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "managed file")
+        .unwrap_or_else(|| panic!("no 'managed file' task: {report:#}"))["hosts"];
     assert_eq!(task["vm1"]["status"], "changed", "{report:#}");
     assert_eq!(task["vm2"]["status"], "ok", "{report:#}");
     let deadline = Instant::now() + Duration::from_secs(60);
