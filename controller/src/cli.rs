@@ -29,6 +29,8 @@ pub enum Command {
     Rollback(Box<RollbackArgs>),
     /// Encrypt, decrypt, view and edit ansible-vault files and values (as ansible-vault).
     Vault(crate::vault::cli::VaultArgs),
+    /// Scheduled runs as systemd timers: apply or check for drift on a calendar.
+    Schedule(crate::schedule::cli::ScheduleArgs),
 }
 
 #[derive(Debug, Args)]
@@ -218,6 +220,9 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub vault: crate::vault::cli::VaultOpts,
+    /// Write the run as JUnit XML into this file (a testcase per task and host).
+    #[arg(long = "junit", value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 
     /// Colour: auto (on a terminal), always, never.
     #[arg(long = "color", value_name = "WHEN", default_value = "auto")]

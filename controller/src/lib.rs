@@ -11,6 +11,7 @@ pub mod inventory;
 pub mod output;
 pub mod playbook;
 pub mod run;
+pub mod schedule;
 pub mod ssh;
 pub mod template;
 pub mod vault;

@@ -4,6 +4,7 @@ mod inventory;
 mod playbook;
 mod releases;
 mod rollback;
+mod schedule;
 pub mod vault;
 
 use crate::cli::{Cli, Command};
@@ -15,6 +16,7 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Releases(args)) => releases::run(&args).await,
         Some(Command::Rollback(args)) => rollback::run(*args).await,
         Some(Command::Vault(args)) => vault::run(&args, &vault::printer()),
+        Some(Command::Schedule(args)) => schedule::run(args).await,
         None => playbook::run(cli.run).await,
     }
 }

@@ -247,7 +247,7 @@ pub fn build_engine(
 }
 
 /// Runs the playbooks, stopping cleanly on SIGINT/SIGTERM: agents are told to stop (they
-/// release any lock they hold) before play exits with 99. Writes `--report`.
+/// release any lock they hold) before play exits with 99. Writes `--report` and `--junit`.
 pub async fn execute(
     engine: &Arc<Engine>,
     playbooks: &[Playbook],
@@ -267,6 +267,14 @@ pub async fn execute(
             (
                 exit::ERROR,
                 format!("cannot write the report {}: {e}", path.display()),
+            )
+        })?;
+    }
+    if let Some(path) = &args.junit {
+        write_private(path, printer.report_junit().as_bytes()).map_err(|e| {
+            (
+                exit::ERROR,
+                format!("cannot write the JUnit report {}: {e}", path.display()),
             )
         })?;
     }

@@ -5,6 +5,7 @@
 //! censors every known secret on the way out, so no other code path can leak one.
 
 mod human;
+mod junit;
 mod report;
 mod secrets;
 mod stats;
@@ -223,6 +224,12 @@ impl Printer {
             drop(report);
             self.plain(&text);
         }
+    }
+
+    /// The report as JUnit XML (censored), for `--junit FILE`.
+    pub fn report_junit(&self) -> String {
+        let report = self.report.lock().unwrap_or_else(|e| e.into_inner());
+        junit::render(&report, &self.secrets)
     }
 
     /// The JSON report so far (censored), for `--report FILE`.

@@ -4,7 +4,7 @@
 use super::{HostResult, Stats};
 use serde::Serialize;
 use serde_json::Value;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
@@ -28,6 +28,9 @@ pub struct TaskReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     pub hosts: serde_json::Map<String, Value>,
+    /// When the task started, for each host's `duration_secs` (time until its result).
+    #[serde(skip)]
+    pub started: Option<Instant>,
 }
 
 impl Report {
@@ -47,6 +50,7 @@ impl Report {
             name: name.to_string(),
             path: path.map(str::to_string),
             hosts: serde_json::Map::new(),
+            started: Some(Instant::now()),
         });
     }
 
@@ -68,6 +72,10 @@ impl Report {
                 map.insert("ignored".into(), Value::Bool(true));
             }
             map.remove("_ansible_verbose_always");
+            if let Some(started) = task.started {
+                let secs = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+                map.insert("duration_secs".into(), Value::from(secs));
+            }
         }
         task.hosts.insert(r.host.to_string(), entry);
     }

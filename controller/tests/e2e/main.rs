@@ -8,4 +8,5 @@ mod harness;
 mod bad_input;
 mod core_run;
 mod release_flow;
+mod schedule;
 mod vault_run;
