@@ -7,7 +7,8 @@
 # --quick = --vms 3 --rounds 1, and results go only to the run's folder (bench/out/<stamp>/),
 # not to bench/RESULTS.md. Builds play (release), prepares the ansible venv, then hands over to
 # bench/benchlib/bench.py. Env: CARGO_TARGET_DIR (default /work/target-bench or <repo>/target),
-# BENCH_TESTBED_NAME (playbench), PLAY_BENCH_VENV (/var/cache/play-bench-venv).
+# BENCH_TESTBED_NAME (playbench), PLAY_BENCH_VENV (/var/cache/play-bench-venv),
+# BENCH_PLAY_COMMIT (what RESULTS.md names as play's commit; default: git rev-parse HEAD).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +17,7 @@ rounds=3
 quick=0
 tools="play,ansible,mitogen"
 keep=()
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
     --vms) vms="${2:?--vms needs a list, e.g. 3,20}"; shift 2 ;;
@@ -49,7 +50,8 @@ fi
 venv="${PLAY_BENCH_VENV:-/var/cache/play-bench-venv}"
 export PLAY_BENCH_VENV="$venv"
 want_ansible=12.3.0 want_mitogen=0.3.54
-have() { "$venv/bin/pip" list --format freeze 2>/dev/null | grep -qix "$1==$2"; }
+installed="$("$venv/bin/pip" list --format freeze 2>/dev/null || true)"
+have() { grep -qix "$1==$2" <<<"$installed"; }
 if ! have ansible "$want_ansible" || ! have mitogen "$want_mitogen"; then
   say "preparing $venv (ansible==$want_ansible mitogen==$want_mitogen)"
   [ -x "$venv/bin/pip" ] || /usr/bin/python3 -m venv "$venv"

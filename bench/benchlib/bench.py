@@ -40,9 +40,10 @@ def versions(play_bin, agent_bin):
         pip_versions[p["name"].lower()] = p["version"]
     coll = first_line(["sh", "-c", f"{venv}/ansible-galaxy collection list community.docker 2>/dev/null | grep community.docker"])
     git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False)
+    commit = os.environ.get("BENCH_PLAY_COMMIT") or git.stdout.strip() or "unknown"
     return {
         "play": first_line([str(play_bin), "--version"]),
-        "play_commit": git.stdout.strip(),
+        "play_commit": commit,
         "agent_binary_bytes": Path(agent_bin).stat().st_size,
         "ansible": pip_versions.get("ansible", "not installed"),
         "ansible_core": pip_versions.get("ansible-core", "not installed"),
