@@ -3,7 +3,7 @@
 # on the same local testbed, in one run. See bench/README.md.
 #
 #   bench/run.sh [--vms 3,20,50] [--rounds 3] [--quick] [--tools play,ansible,mitogen] [--keep]
-#
+# (--rounds takes one number, or one per N: --vms 3,20,50 --rounds 3,3,1)
 # --quick = --vms 3 --rounds 1, and results go only to the run's folder (bench/out/<stamp>/),
 # not to bench/RESULTS.md. Builds play (release), prepares the ansible venv, then hands over to
 # bench/benchlib/bench.py. Env: CARGO_TARGET_DIR (default /work/target-bench or <repo>/target),
@@ -17,7 +17,7 @@ rounds=3
 quick=0
 tools="play,ansible,mitogen"
 keep=()
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
     --vms) vms="${2:?--vms needs a list, e.g. 3,20}"; shift 2 ;;
@@ -31,7 +31,7 @@ while (($#)); do
 done
 if ((quick)); then vms=3; rounds=1; fi
 [[ $vms =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "bench/run.sh: --vms '$vms' is not a list of numbers like 3,20,50" >&2; exit 2; }
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "bench/run.sh: --rounds '$rounds' is not a positive number" >&2; exit 2; }
+[[ $rounds =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || { echo "bench/run.sh: --rounds '$rounds' is not a number (or one per N, like 3,3,1)" >&2; exit 2; }
 
 say() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 

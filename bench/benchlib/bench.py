@@ -104,7 +104,7 @@ def one_run(cmds, tb, tool, workload, n, rnd, out):
     return rec
 
 
-def bench_n(args, n, out, play_bin, agent_bin, state):
+def bench_n(args, n, rounds, out, play_bin, agent_bin, state):
     log(f"== N={n}: testbed {args.name} up")
     tb = testbed.up(args.name, n, out / "testbed.log")
     log("setup (untimed): python3-docker and python3-apt on the VMs")
@@ -113,7 +113,7 @@ def bench_n(args, n, out, play_bin, agent_bin, state):
     tools.write_vars(vars_file, tb)
     cmds = tools.Commands(tb, n, play_bin, agent_bin, vars_file, out)
     state["docker_vm"] = testbed.vm_docker_version(tb)
-    for rnd in range(1, args.rounds + 1):
+    for rnd in range(1, rounds + 1):
         for tool in args.tools:
             if tool in state["not_run"]:
                 continue
@@ -138,7 +138,7 @@ def bench_n(args, n, out, play_bin, agent_bin, state):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="bench.py")
     p.add_argument("--vms", default="3,20,50")
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", default="3", help="one number, or one per N (3,3,1)")
     p.add_argument("--tools", default=",".join(tools.TOOLS))
     p.add_argument("--name", default="playbench")
     p.add_argument("--out", required=True)
@@ -152,13 +152,18 @@ def main(argv=None):
     if bad:
         sys.exit(f"bench.py: unknown tool(s) {bad}; choose from {tools.TOOLS}")
     ns = [int(x) for x in args.vms.split(",") if x]
+    rounds = [int(x) for x in args.rounds.split(",") if x]
+    if len(rounds) == 1:
+        rounds *= len(ns)
+    if len(rounds) != len(ns) or min(rounds) < 1:
+        sys.exit(f"bench.py: --rounds '{args.rounds}' must be one number or one per N ({len(ns)})")
     out = Path(args.out)
     (out / "runs").mkdir(parents=True, exist_ok=True)
     if "mitogen" in args.tools and not tools.mitogen_strategy_dir():
         sys.exit(f"bench.py: no ansible_mitogen strategy plugins under {tools.VENV}")
     meta = {
         "started": datetime.datetime.now().isoformat(timespec="seconds"),
-        "args": {"vms": ns, "rounds": args.rounds, "tools": args.tools},
+        "args": {"vms": ns, "rounds": rounds, "tools": args.tools},
         "machine": machine(),
         "versions": versions(args.play, args.agent),
         "load_at_start": loadavg(),
@@ -166,9 +171,9 @@ def main(argv=None):
         "completed_n": [],
     }
     state = {"not_run": meta["not_run"]}
-    for n in ns:
+    for n, r in zip(ns, rounds):
         try:
-            bench_n(args, n, out, args.play, args.agent, state)
+            bench_n(args, n, r, out, args.play, args.agent, state)
             meta["completed_n"].append(n)
         except Exception as e:  # one N failing still leaves the others' results
             log(f"N={n} stopped: {e}")

@@ -198,7 +198,8 @@ def markdown(meta, runs, summary):
         "# Benchmark results: play vs ansible-playbook vs Mitogen",
         "",
         f"Written by `bench/run.sh` ({meta['started']} – {meta.get('finished', '?')}); "
-        f"asked for N = {', '.join(map(str, meta['args']['vms']))}, {meta['args']['rounds']} round(s); "
+        f"asked for N = {', '.join(map(str, meta['args']['vms']))} with {', '.join(map(str, meta['args']['rounds']))} round(s), "
+        f"tools {', '.join(meta['args']['tools'])}; "
         f"completed N = {', '.join(map(str, meta['completed_n'])) or 'none'}. How it is measured: bench/README.md.",
         "Times are wall seconds: median (min–max) of the successful runs. Ratios are of medians "
         "(play/ansible 0.10 = play took a tenth of ansible's time).",
