@@ -18,13 +18,36 @@ LABELS = {
 }
 
 
-def load(out):
+def _load_one(out):
     out = Path(out)
     meta = json.loads((out / "meta.json").read_text())
     runs = []
     path = out / "measurements.jsonl"
     if path.exists():
         runs = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+    return meta, runs
+
+
+def load(*outs):
+    """Measurements and meta of one or more run folders; several are merged (the first's machine
+    and versions, every run's args as an invocation, N completed by any)."""
+    metas, runs = [], []
+    for out in outs:
+        m, r = _load_one(out)
+        metas.append(m)
+        runs += r
+    meta = dict(metas[0])
+    meta["invocations"] = [m["args"] for m in metas]
+    meta["started"] = min(m["started"] for m in metas)
+    meta["finished"] = max(m.get("finished", m["started"]) for m in metas)
+    meta["load_at_end"] = metas[-1].get("load_at_end")
+    meta["completed_n"] = sorted({n for m in metas for n in m["completed_n"]})
+    meta["asked_n"] = sorted({n for m in metas for n in m["args"]["vms"]})
+    meta["not_run"] = {k: v for m in metas for k, v in m.get("not_run", {}).items()}
+    meta["errors"] = {k: v for m in metas for k, v in m.get("errors", {}).items()}
+    commits = {m["versions"]["play_commit"] for m in metas}
+    if len(commits) > 1:
+        meta["versions"] = dict(meta["versions"], play_commit=" / ".join(sorted(commits)))
     return meta, runs
 
 
@@ -197,10 +220,10 @@ def markdown(meta, runs, summary):
     md = [
         "# Benchmark results: play vs ansible-playbook vs Mitogen",
         "",
-        f"Written by `bench/run.sh` ({meta['started']} – {meta.get('finished', '?')}); "
-        f"asked for N = {', '.join(map(str, meta['args']['vms']))} with {', '.join(map(str, meta['args']['rounds']))} round(s), "
-        f"tools {', '.join(meta['args']['tools'])}; "
-        f"completed N = {', '.join(map(str, meta['completed_n'])) or 'none'}. How it is measured: bench/README.md.",
+        f"Written by `bench/run.sh` ({meta['started']} – {meta.get('finished', '?')}) from "
+        + "; ".join(f"`--vms {','.join(map(str, a['vms']))} --rounds {','.join(map(str, a['rounds']))} "
+                    f"--tools {','.join(a['tools'])}`" for a in meta["invocations"])
+        + f"; completed N = {', '.join(map(str, meta['completed_n'])) or 'none'}. How it is measured: bench/README.md.",
         "Times are wall seconds: median (min–max) of the successful runs. Ratios are of medians "
         "(play/ansible 0.10 = play took a tenth of ansible's time).",
         "",
@@ -230,16 +253,25 @@ def markdown(meta, runs, summary):
     md += ["", "## Not run"]
     not_run = [f"- {tool}: not run: {why.strip().splitlines()[-1] if why.strip() else why}"
                for tool, why in meta.get("not_run", {}).items()]
-    asked = set(meta["args"]["vms"]) - set(meta["completed_n"])
+    for n, s in summary.items():
+        missing = [t for t in TOOLS if t not in s and t not in meta.get("not_run", {})]
+        if missing:
+            not_run.append(f"- N = {n}: {', '.join(missing)} not run (left out with --tools)")
+    asked = set(meta["asked_n"]) - set(meta["completed_n"])
     if asked:
         not_run.append(f"- N = {', '.join(map(str, sorted(asked)))}: not completed "
                        f"({'; '.join(meta.get('errors', {}).values()) or 'the run was stopped before it'})")
     md += not_run or ["- nothing: every tool ran at every N asked for."]
+    if meta.get("notes"):
+        md += ["", "## Notes"] + [f"- {note}" for note in meta["notes"]]
     return "\n".join(md) + "\n"
 
 
-def write(out, results_dir):
-    meta, runs = load(out)
+def write(outs, results_dir, notes=()):
+    """RESULTS.md and results.json in results_dir from one run folder or several (a list)."""
+    outs = [outs] if isinstance(outs, (str, Path)) else list(outs)
+    meta, runs = load(*outs)
+    meta["notes"] = list(notes)
     summary = summarize(runs)
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -250,8 +282,8 @@ def write(out, results_dir):
     (results_dir / "results.json").write_text(json.dumps(doc, indent=2) + "\n")
 
 
-def print_ratios(out):
-    meta, runs = load(out)
+def print_ratios(*outs):
+    meta, runs = load(*outs)
     summary = summarize(runs)
     for n, s in summary.items():
         for w in WORKLOADS:
@@ -268,3 +300,19 @@ def print_ratios(out):
             print(f"N={n:<3} {w:16} " + "; ".join(parts))
     for t, m, v in targets(meta, summary):
         print(f"target: {t}: {m} -> {v}")
+
+
+def main(argv=None):
+    import argparse
+
+    p = argparse.ArgumentParser(prog="report.py", description="RESULTS.md from one or more run folders")
+    p.add_argument("outs", nargs="+", help="bench/out/<stamp> folders, merged in order")
+    p.add_argument("--results-dir", default="bench")
+    p.add_argument("--note", action="append", default=[], help="a line for the Notes section")
+    args = p.parse_args(argv)
+    write(args.outs, args.results_dir, args.note)
+    print_ratios(*args.outs)
+
+
+if __name__ == "__main__":
+    main()

@@ -104,6 +104,21 @@ class ReportTests(unittest.TestCase):
         self.assertIn("mitogen: not run: ERROR! mitogen does not support this ansible", md)
         self.assertIn("| not run |", md)
 
+    def test_two_run_folders_merge(self):
+        a = self.write([run(20, "play", "b_rerun", 1.0), run(20, "ansible", "b_rerun", 20.0)])
+        b = self.write([run(50, "play", "b_rerun", 3.0, maxrss_kb=80 * 1024)])
+        meta = json.loads((b / "meta.json").read_text())
+        meta.update(args={"vms": [50], "rounds": [1], "tools": ["play"]}, completed_n=[50])
+        (b / "meta.json").write_text(json.dumps(meta))
+        report.write([a, b], a, notes=["a note"])
+        md = (a / "RESULTS.md").read_text()
+        self.assertIn("## N = 20 VMs", md)
+        self.assertIn("## N = 50 VMs", md)
+        self.assertIn("`--vms 50 --rounds 1 --tools play`", md)
+        self.assertIn("N = 50: ansible, mitogen not run (left out with --tools)", md)
+        self.assertIn("| controller peak RSS at 50 VMs ≤64 MiB | 80.0 MiB | **missed** |", md)
+        self.assertIn("- a note", md)
+
 
 if __name__ == "__main__":
     unittest.main()
