@@ -29,7 +29,7 @@ pub struct HostAgent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AgentEnd {
     /// The SSH connection dropped: the host went down or the network failed (Ansible's
-    /// UNREACHABLE). Holds why, as the SSH layer tells it.
+    /// UNREACHABLE). Holds which connection closed (and the bastion's, when it went first).
     ConnectionLost(String),
     /// The agent process ended while the connection stayed up: " (killed by signal KILL)",
     /// " (exit status 101)", or "" when SSH did not say.
@@ -51,20 +51,16 @@ impl HostAgent {
     pub async fn how_it_ended(&mut self, grace: Duration) -> AgentEnd {
         let deadline = Instant::now() + grace;
         let info = match tokio::time::timeout(grace, self.exit.wait()).await {
-            Ok(Err(lost)) => return AgentEnd::ConnectionLost(lost.to_string()),
+            Ok(Err(_)) => return AgentEnd::ConnectionLost(self.lost_connection()),
             Ok(Ok(info)) => info,
             Err(_) if self.session.is_closed() => {
-                return AgentEnd::ConnectionLost(format!("{} closed", self.session.label()))
+                return AgentEnd::ConnectionLost(self.lost_connection())
             }
             Err(_) => return AgentEnd::Running,
         };
         loop {
             if self.session.is_closed() {
-                return AgentEnd::ConnectionLost(format!(
-                    "{} closed{}",
-                    self.session.label(),
-                    exit_note(&info)
-                ));
+                return AgentEnd::ConnectionLost(self.lost_connection());
             }
             if Instant::now() >= deadline {
                 return AgentEnd::Exited(exit_note(&info));
@@ -76,6 +72,19 @@ impl HostAgent {
     pub async fn shutdown(self) {
         self.conn.shutdown().await;
         self.exit.close().await;
+    }
+}
+
+impl HostAgent {
+    /// "play@10.0.0.5:22 closed", and the bastion's part when its connection went first.
+    fn lost_connection(&self) -> String {
+        let note = self.session.bastion_note();
+        let label = self.session.label();
+        if note.is_empty() {
+            format!("{label} closed")
+        } else {
+            format!("{label} closed; {note}")
+        }
     }
 }
 

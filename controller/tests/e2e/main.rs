@@ -6,5 +6,7 @@
 mod harness;
 
 mod bad_input;
+mod bad_input_more;
 mod core_run;
+mod faults;
 mod release_flow;
