@@ -60,8 +60,10 @@ fn module_call() -> impl Strategy<Value = ModuleCall> {
 
 fn request() -> impl Strategy<Value = Request> {
     let body = prop_oneof![
-        (any::<u32>(), "\\PC{0,12}")
-            .prop_map(|(protocol, controller)| RequestBody::Hello { protocol, controller }),
+        (any::<u32>(), "\\PC{0,12}").prop_map(|(protocol, controller)| RequestBody::Hello {
+            protocol,
+            controller
+        }),
         Just(RequestBody::Facts),
         module_call().prop_map(RequestBody::Run),
         Just(RequestBody::Shutdown),

@@ -135,7 +135,11 @@ async fn oversized_header_is_refused_without_allocating_or_waiting() {
     // announced payload would hang here, one that allocated it would offer a 4 GiB buffer.
     let mut p = peer();
     let largest = p.largest.clone();
-    p.agent.out.write_all(&u32::MAX.to_be_bytes()).await.unwrap();
+    p.agent
+        .out
+        .write_all(&u32::MAX.to_be_bytes())
+        .await
+        .unwrap();
     let (got, _agent) = handshake(p).await;
     let err = got.err().expect("an oversized frame was accepted");
     let msg = err.to_string();

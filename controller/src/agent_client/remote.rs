@@ -93,7 +93,11 @@ fn exit_note(info: &ExitInfo) -> String {
     match (&info.signal, info.status) {
         (Some(sig), _) => format!(
             " (killed by signal {sig}{})",
-            if info.core_dumped { ", core dumped" } else { "" }
+            if info.core_dumped {
+                ", core dumped"
+            } else {
+                ""
+            }
         ),
         (None, Some(status)) => format!(" (exit status {status})"),
         (None, None) => String::new(),
@@ -296,7 +300,10 @@ mod tests {
             String::from_utf8_lossy(&out.stderr)
         );
         assert_eq!(cache_listing(home.path()), vec![bin.remote_name()]);
-        assert_eq!(std::fs::read(cache.join(bin.remote_name())).unwrap().len(), 5000);
+        assert_eq!(
+            std::fs::read(cache.join(bin.remote_name())).unwrap().len(),
+            5000
+        );
     }
 
     #[test]

@@ -159,13 +159,15 @@ fn no_agent_left(tb: &Testbed, vm: &str) {
 /// The size of the agent binary play uploads (PLAY_AGENT, or the static build beside the
 /// test's target folder, as play itself looks for it).
 fn local_agent_size() -> u64 {
-    let path = std::env::var_os("PLAY_AGENT").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_BIN_EXE_play"))
-            .parent()
-            .and_then(Path::parent)
-            .unwrap()
-            .join("x86_64-unknown-linux-gnu/release/play-agent")
-    });
+    let path = std::env::var_os("PLAY_AGENT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_BIN_EXE_play"))
+                .parent()
+                .and_then(Path::parent)
+                .unwrap()
+                .join("x86_64-unknown-linux-gnu/release/play-agent")
+        });
     std::fs::metadata(&path)
         .unwrap_or_else(|e| panic!("the agent binary {}: {e}", path.display()))
         .len()
@@ -353,7 +355,10 @@ fn a_hung_host_is_bounded_by_the_connect_and_task_timeouts() {
     drop(restore);
     crate::check!(out.0 == 4, out);
     crate::check!(recap_value(&out.1, "vm3", "unreachable") == 1, out);
-    crate::check!(message_of(&out.1, "vm3").contains("no answer within 3s"), out);
+    crate::check!(
+        message_of(&out.1, "vm3").contains("no answer within 3s"),
+        out
+    );
     for vm in ["vm1", "vm2"] {
         crate::check!(recap_value(&out.1, vm, "ok") == 2, out);
     }
@@ -538,5 +543,8 @@ fn a_held_release_lock_fails_fast_naming_the_holder_and_lock_wait_waits() {
     crate::check!(!msg.contains("locked by"), out);
     crate::check!(took < Duration::from_secs(25), out);
     let lock_left = tb.exec("vm1", "test -e /var/lib/play/locks/locktest");
-    assert!(!lock_left.status.success(), "the release left its lock behind");
+    assert!(
+        !lock_left.status.success(),
+        "the release left its lock behind"
+    );
 }
