@@ -151,4 +151,43 @@ mod tests {
         let err = read_frame(&mut HeaderOnly(Cursor::new(data))).unwrap_err();
         assert!(matches!(err, ReadError::TooLarge(_)), "{err}");
     }
+
+    mod props {
+        //! A stream of frames reads back exactly; arbitrary bytes end in frames, a clean
+        //! end or an error, never a panic or a read past the input.
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn frames_read_back_in_order(
+                payloads in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 0..6)
+            ) {
+                let mut data = Vec::new();
+                for p in &payloads {
+                    data.extend_from_slice(&(p.len() as u32).to_be_bytes());
+                    data.extend_from_slice(p);
+                }
+                let mut r = Cursor::new(data);
+                for p in &payloads {
+                    prop_assert_eq!(&read_frame(&mut r).unwrap().unwrap(), p);
+                }
+                prop_assert!(read_frame(&mut r).unwrap().is_none());
+            }
+
+            #[test]
+            fn arbitrary_bytes_end_cleanly(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+                let total = bytes.len();
+                let mut r = Cursor::new(bytes);
+                // Each Ok(Some) consumes at least a header, so this loop is bounded.
+                for _ in 0..=total / FRAME_HEADER_BYTES {
+                    match read_frame(&mut r) {
+                        Ok(Some(p)) => prop_assert!(p.len() <= total),
+                        Ok(None) | Err(_) => break,
+                    }
+                }
+                prop_assert!(r.position() as usize <= total);
+            }
+        }
+    }
 }

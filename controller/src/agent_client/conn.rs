@@ -170,3 +170,7 @@ async fn read_payload<R: AsyncRead + Unpin>(
         .map_err(|e| AgentError::Died(format!(" mid-answer ({e})")))?;
     decode_payload(&payload).map_err(|e| AgentError::Protocol(e.to_string()))
 }
+
+#[cfg(test)]
+#[path = "conn_tests.rs"]
+mod tests;

@@ -12,4 +12,4 @@ mod remote;
 
 pub use binary::AgentBinary;
 pub use conn::{AgentConn, AgentError};
-pub use remote::{start_agent, HostAgent, StartOptions, UPLOADED_BYTES};
+pub use remote::{start_agent, AgentEnd, HostAgent, StartOptions, UPLOADED_BYTES};

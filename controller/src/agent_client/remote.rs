@@ -1,9 +1,9 @@
 //! Starting the agent on a host over an SSH session, uploading it when needed.
 
 use super::{AgentBinary, AgentConn, AgentError};
-use crate::ssh::{ExecExit, ExecReader, ExecWriter, Session};
+use crate::ssh::{ExecExit, ExecReader, ExecWriter, ExitInfo, Session};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Agent bytes uploaded by this process (for reports and the "a rerun uploads nothing" check).
 pub static UPLOADED_BYTES: AtomicU64 = AtomicU64::new(0);
@@ -17,10 +17,25 @@ pub struct StartOptions {
     pub log_level: Option<String>,
 }
 
-/// A started agent on a host: the framed connection and the handle on its process.
+/// A started agent on a host: the framed connection, the handle on its process, and the SSH
+/// connection it runs over (kept to tell a dead agent from a dead connection).
 pub struct HostAgent {
     pub conn: AgentConn<ExecReader, ExecWriter>,
     exit: ExecExit,
+    session: Session,
+}
+
+/// How an agent that stopped answering ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentEnd {
+    /// The SSH connection dropped: the host went down or the network failed (Ansible's
+    /// UNREACHABLE). Holds which connection closed (and the bastion's, when it went first).
+    ConnectionLost(String),
+    /// The agent process ended while the connection stayed up: " (killed by signal KILL)",
+    /// " (exit status 101)", or "" when SSH did not say.
+    Exited(String),
+    /// The agent's channel is still open (a timeout or a protocol error).
+    Running,
 }
 
 impl HostAgent {
@@ -29,9 +44,63 @@ impl HostAgent {
         tail_text(&self.exit.stderr_tail())
     }
 
+    /// After a failed call: tells a dropped connection from a dead agent, waiting up to
+    /// `grace` for the connection to close. A host that shuts down ends its agent (SIGTERM
+    /// from systemd) a moment before its sshd drops the connection, so a closed channel alone
+    /// does not say which happened.
+    pub async fn how_it_ended(&mut self, grace: Duration) -> AgentEnd {
+        let deadline = Instant::now() + grace;
+        let info = match tokio::time::timeout(grace, self.exit.wait()).await {
+            Ok(Err(_)) => return AgentEnd::ConnectionLost(self.lost_connection()),
+            Ok(Ok(info)) => info,
+            Err(_) if self.session.is_closed() => {
+                return AgentEnd::ConnectionLost(self.lost_connection())
+            }
+            Err(_) => return AgentEnd::Running,
+        };
+        loop {
+            if self.session.is_closed() {
+                return AgentEnd::ConnectionLost(self.lost_connection());
+            }
+            if Instant::now() >= deadline {
+                return AgentEnd::Exited(exit_note(&info));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub async fn shutdown(self) {
         self.conn.shutdown().await;
         self.exit.close().await;
+    }
+}
+
+impl HostAgent {
+    /// "play@10.0.0.5:22 closed", and the bastion's part when its connection went first.
+    fn lost_connection(&self) -> String {
+        let note = self.session.bastion_note();
+        let label = self.session.label();
+        if note.is_empty() {
+            format!("{label} closed")
+        } else {
+            format!("{label} closed; {note}")
+        }
+    }
+}
+
+/// " (killed by signal KILL)" / " (exit status 3)" / "".
+fn exit_note(info: &ExitInfo) -> String {
+    match (&info.signal, info.status) {
+        (Some(sig), _) => format!(
+            " (killed by signal {sig}{})",
+            if info.core_dumped {
+                ", core dumped"
+            } else {
+                ""
+            }
+        ),
+        (None, Some(status)) => format!(" (exit status {status})"),
+        (None, None) => String::new(),
     }
 }
 
@@ -59,16 +128,27 @@ fn start_command(bin: &AgentBinary, opts: &StartOptions) -> String {
         env
     };
     // `PLAY` is the marker for "not cached": a frame can't begin with it (it would announce
-    // a frame over the size bound).
+    // a frame over the size bound). A cached file of the wrong size (an upload cut short by
+    // an older play) counts as missing, so it is replaced instead of failing every start.
+    let size = bin.bytes.len();
     format!(
-        "f={CACHE_DIR}/{name}; if [ -x \"$f\" ]; then exec {sudo}{env_prefix}\"$f\"; else printf PLAY; fi"
+        "f={CACHE_DIR}/{name}; if [ -x \"$f\" ] && [ \"$(wc -c < \"$f\")\" -eq {size} ]; then exec {sudo}{env_prefix}\"$f\"; else printf PLAY; fi"
     )
 }
 
+/// Writes the agent to a temp file and renames it into place only once every byte arrived:
+/// when play is interrupted mid-upload, `cat` sees end-of-file, not an error, so without the
+/// size check a truncated agent would be installed under its final name. The temp file is
+/// removed on any way out.
 fn upload_command(bin: &AgentBinary) -> String {
     let name = bin.remote_name();
+    let size = bin.bytes.len();
     format!(
-        "umask 077; d={CACHE_DIR}; mkdir -p \"$d\" && chmod 700 \"$d\" && t=$(mktemp \"$d/.upload.XXXXXX\") && cat > \"$t\" && chmod 700 \"$t\" && mv -f \"$t\" \"$d/{name}\" && find \"$d\" -maxdepth 1 -name 'play-agent-*' ! -name '{name}' -delete"
+        "umask 077; d={CACHE_DIR}; mkdir -p \"$d\" && chmod 700 \"$d\" && t=$(mktemp \"$d/.upload.XXXXXX\") || exit 1; \
+         trap 'rm -f \"$t\"' EXIT; trap 'exit 1' HUP INT TERM PIPE; \
+         cat > \"$t\" || exit 1; n=$(wc -c < \"$t\"); \
+         [ \"$n\" -eq {size} ] || {{ echo \"the upload stopped after $n of {size} bytes\" >&2; exit 1; }}; \
+         chmod 700 \"$t\" && mv -f \"$t\" \"$d/{name}\" && find \"$d\" -maxdepth 1 -name 'play-agent-*' ! -name '{name}' -delete"
     )
 }
 
@@ -104,7 +184,11 @@ pub async fn start_agent(
         });
         match handshake {
             Ok(conn) if conn.sha256.is_empty() || conn.sha256 == bin.sha256 => {
-                return Ok(HostAgent { conn, exit })
+                return Ok(HostAgent {
+                    conn,
+                    exit,
+                    session: session.clone(),
+                })
             }
             Ok(conn) => {
                 // A cached file that is not our build: replace it.
@@ -142,4 +226,108 @@ pub async fn start_agent(
     Err(AgentError::Protocol(
         "the agent on the host does not match this controller's even after uploading it".into(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The upload and start commands, run by a local `sh` with HOME in a temp folder: an
+    //! upload cut short installs nothing and leaves no temp file; a cached file of the wrong
+    //! size is not started.
+    use super::*;
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    use std::sync::Arc;
+
+    fn binary(bytes: &[u8]) -> AgentBinary {
+        AgentBinary {
+            bytes: Arc::new(bytes.to_vec()),
+            sha256: "0123456789abcdef0123456789abcdef".into(),
+            path: "play-agent".into(),
+        }
+    }
+
+    fn sh(home: &std::path::Path, cmd: &str, stdin: &[u8]) -> std::process::Output {
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .env("HOME", home)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn cache_listing(home: &std::path::Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(home.join(".cache/play"))
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_cut_short_upload_installs_nothing_and_cleans_up() {
+        let home = tempfile::tempdir().unwrap();
+        let bin = binary(&[7u8; 5000]);
+        let out = sh(home.path(), &upload_command(&bin), &[7u8; 1200]);
+        assert_ne!(out.status.code(), Some(0));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("after 1200 of 5000 bytes"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(cache_listing(home.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_whole_upload_is_installed_and_older_agents_removed() {
+        let home = tempfile::tempdir().unwrap();
+        let cache = home.path().join(".cache/play");
+        std::fs::create_dir_all(&cache).unwrap();
+        std::fs::write(cache.join("play-agent-00000000000000ff"), b"old").unwrap();
+        let bin = binary(&[7u8; 5000]);
+        let out = sh(home.path(), &upload_command(&bin), &[7u8; 5000]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(cache_listing(home.path()), vec![bin.remote_name()]);
+        assert_eq!(
+            std::fs::read(cache.join(bin.remote_name())).unwrap().len(),
+            5000
+        );
+    }
+
+    #[test]
+    fn a_cached_agent_of_the_wrong_size_counts_as_missing() {
+        use std::os::unix::fs::PermissionsExt;
+        let home = tempfile::tempdir().unwrap();
+        let cache = home.path().join(".cache/play");
+        std::fs::create_dir_all(&cache).unwrap();
+        // A "binary" that is a script saying who ran, so a start is visible.
+        let script = b"#!/bin/sh\necho started\n";
+        let bin = binary(script);
+        let path = cache.join(bin.remote_name());
+        let opts = StartOptions {
+            sudo: false,
+            timeout: Duration::from_secs(5),
+            log_level: None,
+        };
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let out = sh(home.path(), &start_command(&bin, &opts), b"");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "started\n");
+
+        std::fs::write(&path, &script[..10]).unwrap();
+        let out = sh(home.path(), &start_command(&bin, &opts), b"");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "PLAY");
+    }
 }

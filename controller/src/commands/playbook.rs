@@ -61,6 +61,7 @@ pub struct Loaded {
 
 async fn prepare_and_run(args: RunArgs, printer: Arc<Printer>) -> Result<i32, Fail> {
     let loaded = load(&args, &printer)?;
+    check_limit(&args, &loaded.inventory)?;
     if args.syntax_check {
         for pb in &loaded.playbooks {
             printer.plain(&format!("\nplaybook: {}", pb.path.display()));
@@ -73,6 +74,26 @@ async fn prepare_and_run(args: RunArgs, printer: Arc<Printer>) -> Result<i32, Fa
     let playbooks = loaded.playbooks.clone();
     let engine = build_engine(&args, loaded, printer.clone(), |_| {})?;
     execute(&engine, &playbooks, &args, &printer).await
+}
+
+/// A `--limit` that leaves no host of the inventory is an error before any play, exit 1, as
+/// in ansible-playbook (a play's own `hosts:` matching nothing only warns and skips the play).
+fn check_limit(args: &RunArgs, inventory: &Inventory) -> Result<(), Fail> {
+    let Some(limit) = &args.limit else {
+        return Ok(());
+    };
+    // An inventory with no host at all only warns in Ansible; the plays then skip.
+    let Ok(all) = inventory.select("all") else {
+        return Ok(());
+    };
+    match inventory.limit(all, limit) {
+        Ok(_) => Ok(()),
+        Err(crate::inventory::InventoryError::NoMatch { .. }) => Err((
+            exit::ERROR,
+            format!("Specified inventory, host pattern and/or --limit leaves us with no hosts to target: --limit '{limit}' matches no host of the inventory (play --list-hosts shows them)"),
+        )),
+        Err(e) => Err((exit::ERROR, format!("--limit '{limit}': {e}"))),
+    }
 }
 
 /// Parses the extra vars, every playbook (checking every template) and the inventory. Nothing

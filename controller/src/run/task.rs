@@ -7,7 +7,7 @@ use super::local_files;
 use super::tasks::{run_list, Flow, Inherited};
 use super::vars::{build_hostvars, host_context, PlayCtx};
 use super::Engine;
-use crate::agent_client::AgentError;
+use crate::agent_client::{AgentEnd, AgentError};
 use crate::output::{HostResult, Status};
 use crate::playbook::model::{Loop, ModuleTask, Task, Vars};
 use crate::template::{TemplateError, OMIT};
@@ -619,18 +619,33 @@ async fn call_module(
         Ok(r) => module_result_value(r),
         Err(e) => {
             let said = agent.stderr_tail();
+            // A host going down ends its agent a moment before the connection: look twice.
+            let end = match e {
+                AgentError::Died(_) => agent.how_it_ended(Duration::from_secs(2)).await,
+                _ => AgentEnd::Running,
+            };
             state.agent = None;
             let said = if said.is_empty() {
                 String::new()
             } else {
                 format!(" (its last words: {said})")
             };
-            let msg = match e {
-                AgentError::Died(why) => format!(
+            if let AgentEnd::ConnectionLost(why) = end {
+                // Ansible's UNREACHABLE: the host leaves the run, the exit code is 4.
+                let msg = format!(
+                    "the connection to {host} dropped during this task ({why}): the host went down or its network failed"
+                );
+                return json!({"unreachable": true, "changed": false, "msg": msg});
+            }
+            let msg = match (e, end) {
+                (AgentError::Died(_), AgentEnd::Exited(how)) => format!(
+                    "the agent on {host} stopped during this task{how}: it was killed or crashed while the SSH connection stayed up{said}; the next run starts a fresh agent"
+                ),
+                (AgentError::Died(why), _) => format!(
                     "the agent on {host} stopped during this task{why}: it was killed, crashed, or the SSH connection dropped{said}; the next run starts a fresh agent"
                 ),
-                AgentError::Timeout(secs) => format!("no answer from the agent on {host} within {secs} s (--task-timeout)"),
-                other => format!("agent error on {host}: {other}"),
+                (AgentError::Timeout(secs), _) => format!("no answer from the agent on {host} within {secs} s (--task-timeout plus 10 s): the host may be hung or its network down"),
+                (other, _) => format!("agent error on {host}: {other}"),
             };
             json!({"failed": true, "changed": false, "msg": msg})
         }

@@ -6,7 +6,9 @@
 mod harness;
 
 mod bad_input;
+mod bad_input_more;
 mod core_run;
+mod faults;
 mod release_flow;
 mod schedule;
 mod vault_run;
