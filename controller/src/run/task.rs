@@ -568,18 +568,8 @@ async fn call_module(
         Ok(env) => env,
         Err(e) => return failure(spec.task, &e),
     };
-    if state.agent.is_none() {
-        let sudo = engine.sudo_agent.load(Ordering::Relaxed);
-        let conn_vars: Vars = ctx.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        match engine.connector.connect(host, &conn_vars, sudo).await {
-            Ok(agent) => state.agent = Some(agent),
-            Err(super::connect::ConnectFailure::Unreachable(msg)) => {
-                return json!({"unreachable": true, "changed": false, "msg": msg})
-            }
-            Err(super::connect::ConnectFailure::Failed(msg)) => {
-                return json!({"failed": true, "changed": false, "msg": msg})
-            }
-        }
+    if let Err(result) = ensure_agent(engine, state, host, ctx).await {
+        return result;
     }
     let become_ = scope.become_.unwrap_or(engine.opts.become_);
     let become_user = if become_ {
@@ -741,18 +731,8 @@ async fn gather_facts(
     host: &str,
     ctx: &Map<String, Value>,
 ) -> Value {
-    if state.agent.is_none() {
-        let sudo = engine.sudo_agent.load(Ordering::Relaxed);
-        let conn_vars: Vars = ctx.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        match engine.connector.connect(host, &conn_vars, sudo).await {
-            Ok(agent) => state.agent = Some(agent),
-            Err(super::connect::ConnectFailure::Unreachable(msg)) => {
-                return json!({"unreachable": true, "changed": false, "msg": msg})
-            }
-            Err(super::connect::ConnectFailure::Failed(msg)) => {
-                return json!({"failed": true, "changed": false, "msg": msg})
-            }
-        }
+    if let Err(result) = ensure_agent(engine, state, host, ctx).await {
+        return result;
     }
     let agent = state.agent.as_mut().expect("connected above");
     match agent.conn.facts(Some(Duration::from_secs(60))).await {
@@ -833,4 +813,31 @@ pub async fn run_include(
         }
     }
     Flow::Continue
+}
+
+/// Connects and starts the host's agent unless it runs already; the error is the task result
+/// (unreachable, or failed when the host answered but the agent could not start).
+async fn ensure_agent(
+    engine: &Engine,
+    state: &mut HostState,
+    host: &str,
+    ctx: &Map<String, Value>,
+) -> Result<(), Value> {
+    if state.agent.is_some() {
+        return Ok(());
+    }
+    let sudo = engine.sudo_agent.load(Ordering::Relaxed);
+    let conn_vars: Vars = ctx.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    match engine.connector.connect(host, &conn_vars, sudo).await {
+        Ok(agent) => {
+            state.agent = Some(agent);
+            Ok(())
+        }
+        Err(super::connect::ConnectFailure::Unreachable(msg)) => {
+            Err(json!({"unreachable": true, "changed": false, "msg": msg}))
+        }
+        Err(super::connect::ConnectFailure::Failed(msg)) => {
+            Err(json!({"failed": true, "changed": false, "msg": msg}))
+        }
+    }
 }
