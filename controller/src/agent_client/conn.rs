@@ -164,10 +164,18 @@ async fn read_payload<R: AsyncRead + Unpin>(
     header: [u8; FRAME_HEADER_BYTES],
 ) -> Result<Response, AgentError> {
     let len = decode_len(header).map_err(|e| AgentError::Protocol(e.to_string()))?;
-    let mut payload = vec![0u8; len];
-    r.read_exact(&mut payload)
+    // Grow the buffer as bytes arrive: a header that lies about its length costs nothing.
+    let mut payload = Vec::new();
+    r.take(len as u64)
+        .read_to_end(&mut payload)
         .await
         .map_err(|e| AgentError::Died(format!(" mid-answer ({e})")))?;
+    if payload.len() < len {
+        return Err(AgentError::Died(format!(
+            " mid-answer (the channel closed after {} of {len} bytes)",
+            payload.len()
+        )));
+    }
     decode_payload(&payload).map_err(|e| AgentError::Protocol(e.to_string()))
 }
 
