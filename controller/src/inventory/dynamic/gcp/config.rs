@@ -56,17 +56,6 @@ pub(crate) enum AuthKind {
     AccessToken,
 }
 
-impl AuthKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            AuthKind::ServiceAccount => "serviceaccount",
-            AuthKind::Application => "application",
-            AuthKind::MachineAccount => "machineaccount",
-            AuthKind::AccessToken => "accesstoken",
-        }
-    }
-}
-
 /// How to get a token.
 #[derive(Debug, Clone)]
 pub(crate) struct Auth {
