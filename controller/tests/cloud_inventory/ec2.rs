@@ -2,7 +2,7 @@
 //! stopped), then listed through `endpoint_url` / `AWS_ENDPOINT_URL_EC2`.
 
 use crate::check;
-use crate::moto::Moto;
+use crate::moto::{user_without_describe_instances, Moto};
 use crate::support::{play, scratch, write};
 use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ec2::types::{InstanceType, ResourceType, Tag, TagSpecification};
@@ -14,7 +14,10 @@ use std::path::Path;
 type Fleet = HashMap<String, (String, String, Option<String>)>;
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 /// Makes the fleet in moto: app-01/app-02/bastion-01 in prod, db-01 in staging, and old-01 in
@@ -28,7 +31,12 @@ fn seed(endpoint: &str) -> Fleet {
             .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
             .build();
         let client = aws_sdk_ec2::Client::from_conf(conf);
-        let images = client.describe_images().owners("amazon").send().await.unwrap();
+        let images = client
+            .describe_images()
+            .owners("amazon")
+            .send()
+            .await
+            .unwrap();
         let image = images
             .images()
             .iter()
@@ -91,7 +99,10 @@ fn load(path: &Path) -> Result<Inventory, String> {
 }
 
 fn hosts_of(inv: &Inventory, group: &str) -> Vec<String> {
-    let mut hosts = inv.group(group).map(|g| g.hosts.clone()).unwrap_or_default();
+    let mut hosts = inv
+        .group(group)
+        .map(|g| g.hosts.clone())
+        .unwrap_or_default();
     hosts.sort();
     hosts
 }
@@ -130,12 +141,22 @@ bastion:
     let inv = load(&config).unwrap();
     let mut names: Vec<&str> = inv.hosts().map(|h| h.name.as_str()).collect();
     names.sort_unstable();
-    assert_eq!(names, ["app-01", "app-02", "bastion-01"], "db-01 is staging, old-01 is stopped");
+    assert_eq!(
+        names,
+        ["app-01", "app-02", "bastion-01"],
+        "db-01 is staging, old-01 is stopped"
+    );
     assert_eq!(hosts_of(&inv, "role_app"), ["app-01", "app-02"]);
     assert_eq!(hosts_of(&inv, "role_bastion"), ["bastion-01"]);
-    assert_eq!(hosts_of(&inv, "region_us-east-1"), ["app-01", "app-02", "bastion-01"]);
+    assert_eq!(
+        hosts_of(&inv, "region_us-east-1"),
+        ["app-01", "app-02", "bastion-01"]
+    );
 
-    let bastion_ip = fleet["bastion-01"].2.clone().expect("moto gives the bastion a public IP");
+    let bastion_ip = fleet["bastion-01"]
+        .2
+        .clone()
+        .expect("moto gives the bastion a public IP");
     let app = inv.host_vars("app-01");
     assert_eq!(app["ansible_host"], fleet["app-01"].1.as_str());
     assert_eq!(app["private_ip_address"], fleet["app-01"].1.as_str());
@@ -192,9 +213,16 @@ fn ec2_from_the_command_line_with_environment_credentials_and_without_any() {
         ("AWS_SECRET_ACCESS_KEY", Some("testing")),
         ("AWS_ENDPOINT_URL_EC2", Some(moto.endpoint.as_str())),
     ]);
-    let out = play(&dir, &["inventory", "-i", "aws_ec2.yml", "--graph"], &with_keys);
+    let out = play(
+        &dir,
+        &["inventory", "-i", "aws_ec2.yml", "--graph"],
+        &with_keys,
+    );
     check!(out.0 == 0, out);
-    check!(out.1.contains("@env_prod:") && out.1.contains("app-01") && !out.1.contains("old-01"), out);
+    check!(
+        out.1.contains("@env_prod:") && out.1.contains("app-01") && !out.1.contains("old-01"),
+        out
+    );
 
     let mut without = isolated.to_vec();
     without.extend([
@@ -202,8 +230,51 @@ fn ec2_from_the_command_line_with_environment_credentials_and_without_any() {
         ("AWS_SECRET_ACCESS_KEY", None),
         ("AWS_ENDPOINT_URL_EC2", Some(moto.endpoint.as_str())),
     ]);
-    let out = play(&dir, &["inventory", "-i", "aws_ec2.yml", "--list"], &without);
+    let out = play(
+        &dir,
+        &["inventory", "-i", "aws_ec2.yml", "--list"],
+        &without,
+    );
     check!(out.0 != 0, out);
-    check!(out.2.contains("no usable AWS credentials") && out.2.contains("AWS_ACCESS_KEY_ID"), out);
+    check!(
+        out.2.contains("no usable AWS credentials") && out.2.contains("AWS_ACCESS_KEY_ID"),
+        out
+    );
     check!(out.2.contains("instance metadata service"), out);
+}
+
+#[test]
+fn ec2_permission_denied_names_the_iam_action_unless_told_to_skip() {
+    // moto checks IAM for every call after the first three (the ones that make the user).
+    let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]);
+    let (key, secret) = user_without_describe_instances(&moto);
+    let dir = scratch("ec2-denied");
+    let config = |name: &str, extra: &str| {
+        let path = dir.join(name);
+        write(
+            &path,
+            &format!(
+                "plugin: aws_ec2\nregions: [us-east-1]\nendpoint_url: {}\naws_access_key: {key}\n\
+                 aws_secret_key: {secret}\n{extra}",
+                moto.endpoint
+            ),
+        );
+        path
+    };
+    let err = load(&config("strict_aws_ec2.yml", "")).unwrap_err();
+    for needed in [
+        "ec2:DescribeInstances",
+        "not authorized",
+        "AmazonEC2ReadOnlyAccess",
+        "strict_permissions",
+    ] {
+        assert!(err.contains(needed), "missing {needed:?} in: {err}");
+    }
+    assert!(!err.contains(&secret), "the secret key leaked into: {err}");
+    let inv = load(&config(
+        "lenient_aws_ec2.yml",
+        "strict_permissions: false\n",
+    ))
+    .unwrap();
+    assert_eq!(inv.hosts().count(), 0);
 }

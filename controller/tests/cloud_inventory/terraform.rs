@@ -25,7 +25,10 @@ fn agrees_with_play_inventory(inv: &Inventory, doc: &Value) {
         assert_eq!(&inv.host_vars("fleet-app-01")[var], value, "all var {var}");
     }
     for (group, body) in expected["children"].as_object().unwrap() {
-        let hosts = &inv.group(group).unwrap_or_else(|| panic!("no group {group}")).hosts;
+        let hosts = &inv
+            .group(group)
+            .unwrap_or_else(|| panic!("no group {group}"))
+            .hosts;
         for (host, vars) in body["hosts"].as_object().unwrap() {
             assert!(hosts.contains(host), "{host} not in {group}: {hosts:?}");
             let got = inv.host_vars(host);
@@ -50,8 +53,18 @@ fn gcp_fixture_becomes_groups_vars_and_a_bastion() {
     assert_eq!(app["play_bastion"], "play@203.0.113.10");
     assert_eq!(app["ansible_user"], "play");
     assert_eq!(app["instance_id"], "2290417763012398841");
-    for group in ["app", "role_app", "env_prod", "service_web", "team_platform"] {
-        assert_eq!(inv.group(group).unwrap().hosts, ["fleet-app-01", "fleet-app-02"], "{group}");
+    for group in [
+        "app",
+        "role_app",
+        "env_prod",
+        "service_web",
+        "team_platform",
+    ] {
+        assert_eq!(
+            inv.group(group).unwrap().hosts,
+            ["fleet-app-01", "fleet-app-02"],
+            "{group}"
+        );
     }
     assert_eq!(inv.group("bastion").unwrap().hosts, ["fleet-bastion"]);
     let bastion = inv.host_vars("fleet-bastion");
@@ -76,12 +89,16 @@ fn aws_fixture_keeps_tags_and_zones() {
 #[test]
 fn a_bastion_port_in_the_outputs_reaches_the_jump_spec() {
     let dir = scratch("tf-port");
-    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(fixture("gcp")).unwrap()).unwrap();
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("gcp")).unwrap()).unwrap();
     doc["bastion"]["value"]["port"] = Value::from(2222);
     let path = dir.join("saved-outputs.txt");
     write(&path, &doc.to_string());
     let inv = load(&path).unwrap();
-    assert_eq!(inv.host_vars("fleet-app-01")["play_bastion"], "play@203.0.113.10:2222");
+    assert_eq!(
+        inv.host_vars("fleet-app-01")["play_bastion"],
+        "play@203.0.113.10:2222"
+    );
     assert_eq!(inv.host_vars("fleet-bastion")["ansible_port"], 2222);
 }
 
@@ -106,22 +123,49 @@ fn a_terraform_folder_runs_terraform_output_and_explains_failures() {
     std::fs::create_dir_all(&bin).unwrap();
     fake_terraform(&bin, &fixture("gcp").display().to_string());
     let path = format!("{}:/usr/bin:/bin", bin.display());
-    let out = play(&dir, &["inventory", "-i", "fleet", "--graph"], &[("PATH", Some(&path))]);
+    let out = play(
+        &dir,
+        &["inventory", "-i", "fleet", "--graph"],
+        &[("PATH", Some(&path))],
+    );
     check!(out.0 == 0, out);
-    check!(out.1.contains("@env_prod:") && out.1.contains("fleet-app-02") && out.1.contains("@bastion:"), out);
+    check!(
+        out.1.contains("@env_prod:")
+            && out.1.contains("fleet-app-02")
+            && out.1.contains("@bastion:"),
+        out
+    );
 
     write(&dir.join("empty.json"), "{}\n");
     fake_terraform(&bin, &dir.join("empty.json").display().to_string());
-    let out = play(&dir, &["inventory", "-i", "fleet", "--list"], &[("PATH", Some(&path))]);
+    let out = play(
+        &dir,
+        &["inventory", "-i", "fleet", "--list"],
+        &[("PATH", Some(&path))],
+    );
     check!(out.0 != 0, out);
-    check!(out.2.contains("fleet has no outputs: run `terraform -chdir=fleet apply` first"), out);
+    check!(
+        out.2
+            .contains("fleet has no outputs: run `terraform -chdir=fleet apply` first"),
+        out
+    );
     check!(out.2.contains("output -json > outputs.json"), out);
 
-    let out = play(&dir, &["inventory", "-i", "fleet", "--list"], &[("PATH", Some("/nonexistent"))]);
+    let out = play(
+        &dir,
+        &["inventory", "-i", "fleet", "--list"],
+        &[("PATH", Some("/nonexistent"))],
+    );
     check!(out.0 != 0, out);
-    check!(out.2.contains("terraform is not installed") && out.2.contains("pass that file to -i"), out);
+    check!(
+        out.2.contains("terraform is not installed") && out.2.contains("pass that file to -i"),
+        out
+    );
 
     // A saved document from an empty state says so, too.
     let out = play(&dir, &["inventory", "-i", "empty.json", "--list"], &[]);
-    check!(out.0 != 0 && out.2.contains("holds no outputs") && out.2.contains("terraform apply"), out);
+    check!(
+        out.0 != 0 && out.2.contains("holds no outputs") && out.2.contains("terraform apply"),
+        out
+    );
 }

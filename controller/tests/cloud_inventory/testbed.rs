@@ -53,7 +53,10 @@ fn a_playbook_runs_through_the_bastion_from_terraform_outputs() {
                    "labels": labels("app")})
         })
         .collect();
-    let names: Vec<String> = vms.iter().map(|v| v["name"].as_str().unwrap().to_string()).collect();
+    let names: Vec<String> = vms
+        .iter()
+        .map(|v| v["name"].as_str().unwrap().to_string())
+        .collect();
     let bastion = json!({
         "name": "testbed-bastion", "id": "local-bastion", "zone": "local-a",
         "public_ip": env("TESTBED_BASTION_HOST"), "port": env("TESTBED_BASTION_PORT").parse::<u16>().unwrap(),
@@ -66,7 +69,10 @@ fn a_playbook_runs_through_the_bastion_from_terraform_outputs() {
         "vms": output(json!(vms)),
     });
     let dir = scratch("testbed");
-    write(&dir.join("outputs.json"), &serde_json::to_string_pretty(&doc).unwrap());
+    write(
+        &dir.join("outputs.json"),
+        &serde_json::to_string_pretty(&doc).unwrap(),
+    );
     // What Terraform cannot know: the operator's key and the pinned host keys.
     write(
         &dir.join("group_vars/all.yml"),
@@ -83,24 +89,43 @@ fn a_playbook_runs_through_the_bastion_from_terraform_outputs() {
          \x20   - name: It is the VM the inventory named\n      assert:\n        that: host_name.stdout == inventory_hostname\n",
     );
 
-    let out = play(&dir, &["inventory", "-i", "outputs.json", "--host", &names[0]], &[]);
+    let out = play(
+        &dir,
+        &["inventory", "-i", "outputs.json", "--host", &names[0]],
+        &[],
+    );
     check!(out.0 == 0, out);
     let vars: Value = serde_json::from_str(&out.1).unwrap();
-    let jump = format!("{user}@{}:{}", env("TESTBED_BASTION_HOST"), env("TESTBED_BASTION_PORT"));
+    let jump = format!(
+        "{user}@{}:{}",
+        env("TESTBED_BASTION_HOST"),
+        env("TESTBED_BASTION_PORT")
+    );
     assert_eq!(vars["play_bastion"], jump.as_str());
 
     let out = play(&dir, &["-i", "outputs.json", "whoami.yml"], &[]);
     check!(out.0 == 0, out);
     for name in &names {
-        let line = out.1.lines().rev().find(|l| l.split_whitespace().next() == Some(name.as_str()));
+        let line = out
+            .1
+            .lines()
+            .rev()
+            .find(|l| l.split_whitespace().next() == Some(name.as_str()));
         let line = line.unwrap_or_else(|| panic!("no recap line for {name}:\n{}", out.1));
-        check!(line.contains("ok=2") && line.contains("failed=0") && line.contains("unreachable=0"), out);
+        check!(
+            line.contains("ok=2") && line.contains("failed=0") && line.contains("unreachable=0"),
+            out
+        );
     }
 
     // Without the bastion in the outputs the same VMs are out of reach: the jump is what works.
     let mut direct = doc.clone();
     direct.as_object_mut().unwrap().remove("bastion");
     write(&dir.join("direct.json"), &direct.to_string());
-    let out = play(&dir, &["-i", "direct.json", "whoami.yml", "--limit", &names[0]], &[]);
+    let out = play(
+        &dir,
+        &["-i", "direct.json", "whoami.yml", "--limit", &names[0]],
+        &[],
+    );
     check!(out.0 != 0 && out.1.contains("unreachable=1"), out);
 }

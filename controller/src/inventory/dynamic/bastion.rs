@@ -66,18 +66,17 @@ impl BastionSpec {
                 InventoryError::invalid(&node.loc, "`bastion.port` must be from 1 to 65535")
             })?),
         };
-        let private = match map.string("address")? {
-            None => false,
-            Some(a) if a.value == "public_ip" => false,
-            Some(a) if a.value == "private_ip" => true,
-            Some(a) => {
-                return Err(InventoryError::invalid(
+        let private =
+            match map.string("address")? {
+                None => false,
+                Some(a) if a.value == "public_ip" => false,
+                Some(a) if a.value == "private_ip" => true,
+                Some(a) => return Err(InventoryError::invalid(
                     &a.loc,
                     "`bastion.address` is `public_ip` (the default) or `private_ip` (when play \
                      runs inside the network)",
-                ))
-            }
-        };
+                )),
+            };
         Ok(Some(BastionSpec::Label {
             key,
             value,
@@ -279,8 +278,14 @@ mod tests {
     #[test]
     fn label_picks_the_bastion_and_everyone_else_jumps_through_it() {
         let mut hosts = vec![
-            host("b", json!({"labels": {"role": "bastion"}, "public": "203.0.113.5"})),
-            host("a", json!({"labels": {"role": "app"}, "private": "10.0.0.9"})),
+            host(
+                "b",
+                json!({"labels": {"role": "bastion"}, "public": "203.0.113.5"}),
+            ),
+            host(
+                "a",
+                json!({"labels": {"role": "app"}, "private": "10.0.0.9"}),
+            ),
         ];
         let spec = BastionSpec::Label {
             key: "role".into(),
@@ -291,7 +296,10 @@ mod tests {
             loc: loc(),
         };
         spec.apply(&mut hosts, &fields()).unwrap();
-        assert_eq!(hosts[1].vars["play_bastion"], json!("play@203.0.113.5:2222"));
+        assert_eq!(
+            hosts[1].vars["play_bastion"],
+            json!("play@203.0.113.5:2222")
+        );
         assert!(!hosts[0].vars.contains_key("play_bastion"));
         assert_eq!(hosts[0].vars["ansible_host"], json!("203.0.113.5"));
         assert_eq!(hosts[1].vars["ansible_host"], json!("10.0.0.9"));
@@ -309,7 +317,10 @@ mod tests {
             loc: loc(),
         };
         let err = spec.apply(&mut hosts, &fields()).unwrap_err().to_string();
-        assert!(err.starts_with("gcp.yml:9:3: no listed instance has the label role=bastion"), "{err}");
+        assert!(
+            err.starts_with("gcp.yml:9:3: no listed instance has the label role=bastion"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -33,10 +33,15 @@ pub(crate) struct CacheSettings {
 }
 
 impl CacheSettings {
-    pub fn read(config: &ConfigFile, section: &Section<'_>) -> Result<CacheSettings, InventoryError> {
+    pub fn read(
+        config: &ConfigFile,
+        section: &Section<'_>,
+    ) -> Result<CacheSettings, InventoryError> {
         Ok(CacheSettings {
             enabled: section.boolean("cache")?.unwrap_or(false),
-            timeout: Duration::from_secs(section.integer("cache_timeout")?.unwrap_or(DEFAULT_TIMEOUT)),
+            timeout: Duration::from_secs(
+                section.integer("cache_timeout")?.unwrap_or(DEFAULT_TIMEOUT),
+            ),
             dir: section
                 .string("cache_connection")?
                 .map(|l| config.resolve_path(&l.value)),
@@ -96,7 +101,9 @@ pub(crate) fn write(settings: &CacheSettings, key: &str, source: &Path, hosts: &
         return;
     }
     let Some(dir) = settings.folder() else {
-        tracing::warn!("no HOME or XDG_CACHE_HOME: cannot cache the inventory; set cache_connection");
+        tracing::warn!(
+            "no HOME or XDG_CACHE_HOME: cannot cache the inventory; set cache_connection"
+        );
         return;
     };
     let entry = json!({
@@ -161,9 +168,15 @@ mod tests {
         let file = tmp.path().join("cache").join(format!("{k}.json"));
         let mode = std::fs::metadata(&file).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
-        let dir_mode = std::fs::metadata(tmp.path().join("cache")).unwrap().permissions().mode();
+        let dir_mode = std::fs::metadata(tmp.path().join("cache"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(dir_mode & 0o777, 0o700);
-        assert!(read(&settings(tmp.path(), 0), &k).is_none(), "expired at once");
+        assert!(
+            read(&settings(tmp.path(), 0), &k).is_none(),
+            "expired at once"
+        );
         let off = CacheSettings {
             enabled: false,
             ..s
@@ -174,9 +187,18 @@ mod tests {
     #[test]
     fn keys_differ_by_settings_and_file() {
         let a = key("gcp", Path::new("/a.yml"), &json!({"zones": ["z1"]}));
-        assert_ne!(a, key("gcp", Path::new("/a.yml"), &json!({"zones": ["z2"]})));
-        assert_ne!(a, key("gcp", Path::new("/b.yml"), &json!({"zones": ["z1"]})));
-        assert_eq!(a, key("gcp", Path::new("/a.yml"), &json!({"zones": ["z1"]})));
+        assert_ne!(
+            a,
+            key("gcp", Path::new("/a.yml"), &json!({"zones": ["z2"]}))
+        );
+        assert_ne!(
+            a,
+            key("gcp", Path::new("/b.yml"), &json!({"zones": ["z1"]}))
+        );
+        assert_eq!(
+            a,
+            key("gcp", Path::new("/a.yml"), &json!({"zones": ["z1"]}))
+        );
     }
 
     #[test]

@@ -204,10 +204,7 @@ impl<'a> Section<'a> {
             NodeKind::Bool(b) => Ok(Some(*b)),
             _ => Err(InventoryError::invalid(
                 &node.loc,
-                format!(
-                    "`{key}` must be true or false, found {}",
-                    node.type_name()
-                ),
+                format!("`{key}` must be true or false, found {}", node.type_name()),
             )),
         }
     }
@@ -237,9 +234,10 @@ impl<'a> Section<'a> {
         why: &str,
     ) -> Result<(), InventoryError> {
         match self.get(key) {
-            Some((_, node)) if &node.kind != default => {
-                Err(InventoryError::invalid(&node.loc, format!("`{key}`: {why}")))
-            }
+            Some((_, node)) if &node.kind != default => Err(InventoryError::invalid(
+                &node.loc,
+                format!("`{key}`: {why}"),
+            )),
             _ => Ok(()),
         }
     }
@@ -453,9 +451,15 @@ mod tests {
     fn keyed_group_type_errors_point_at_the_value() {
         let (_d, c) = config("plugin: gcp_compute\nkeyed_groups:\n  - prefix: x\n");
         let err = Common::read(&c).err().unwrap().to_string();
-        assert!(err.contains("gcp.yml:3:5") && err.contains("needs `key:`"), "{err}");
+        assert!(
+            err.contains("gcp.yml:3:5") && err.contains("needs `key:`"),
+            "{err}"
+        );
         let (_d, c) = config("plugin: gcp_compute\nkeyed_groups: labels\n");
         let err = Common::read(&c).err().unwrap().to_string();
-        assert!(err.contains("gcp.yml:2:15") && err.contains("must be a list"), "{err}");
+        assert!(
+            err.contains("gcp.yml:2:15") && err.contains("must be a list"),
+            "{err}"
+        );
     }
 }

@@ -47,7 +47,15 @@ pub(crate) fn construct(
         let mut groups = Vec::new();
         conditional_groups(&name, &vars, options, templar, &mut groups)?;
         for keyed in &options.keyed_groups {
-            keyed_groups(&name, &vars, keyed, options, templar, &mut groups, &mut built.links)?;
+            keyed_groups(
+                &name,
+                &vars,
+                keyed,
+                options,
+                templar,
+                &mut groups,
+                &mut built.links,
+            )?;
         }
         let Value::Object(vars) = vars else {
             unreachable!("vars start as an object and stay one")
@@ -88,7 +96,10 @@ pub(crate) fn add_to(
 }
 
 fn failed(at: &Located<String>, what: String, err: impl std::fmt::Display) -> InventoryError {
-    InventoryError::invalid(&at.loc, format!("{what}: {err} (set `strict: false` to skip such hosts)"))
+    InventoryError::invalid(
+        &at.loc,
+        format!("{what}: {err} (set `strict: false` to skip such hosts)"),
+    )
 }
 
 fn compose(
@@ -105,7 +116,11 @@ fn compose(
                 }
             }
             Err(err) if options.strict => {
-                return Err(failed(expr, format!("cannot set `{name}` for host {host}"), err))
+                return Err(failed(
+                    expr,
+                    format!("cannot set `{name}` for host {host}"),
+                    err,
+                ))
             }
             Err(err) => tracing::debug!(host, var = %name, %err, "compose skipped"),
         }
@@ -151,7 +166,10 @@ fn keyed_groups(
         Err(err) if options.strict => {
             return Err(failed(
                 &keyed.key,
-                format!("cannot make a group for host {host} from `{}`", keyed.key.value),
+                format!(
+                    "cannot make a group for host {host} from `{}`",
+                    keyed.key.value
+                ),
                 err,
             ))
         }
@@ -309,7 +327,14 @@ mod tests {
         .unwrap();
         assert_eq!(
             built.hosts[0].groups,
-            ["role_web", "_web", "gcp-role-web", "gcp-env-prod", "t_a", "t_b"]
+            [
+                "role_web",
+                "_web",
+                "gcp-role-web",
+                "gcp-env-prod",
+                "t_a",
+                "t_b"
+            ]
         );
     }
 
@@ -324,13 +349,19 @@ mod tests {
         p.parent_group = Some("labelled".into());
         o.keyed_groups = vec![keyed("labels.role", ""), k, p];
         let built = construct(
-            vec![("vm1".into(), facts(json!({"labels": {"role": "db", "team": ""}})))],
+            vec![(
+                "vm1".into(),
+                facts(json!({"labels": {"role": "db", "team": ""}})),
+            )],
             &o,
             &Templar::new(),
         )
         .unwrap();
         assert_eq!(built.hosts[0].groups, ["db", "none", "l_role_db", "l_team"]);
-        assert_eq!(built.links[0], ("labelled".to_string(), "l_role_db".to_string()));
+        assert_eq!(
+            built.links[0],
+            ("labelled".to_string(), "l_role_db".to_string())
+        );
     }
 
     #[test]
@@ -360,7 +391,12 @@ mod tests {
         let built = construct(listed(), &o, &Templar::new()).unwrap();
         assert!(!built.hosts[0].vars.contains_key("x"));
         o.strict = true;
-        let err = construct(listed(), &o, &Templar::new()).unwrap_err().to_string();
-        assert!(err.starts_with("c.yml:4:10: cannot set `x` for host vm1"), "{err}");
+        let err = construct(listed(), &o, &Templar::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("c.yml:4:10: cannot set `x` for host vm1"),
+            "{err}"
+        );
     }
 }

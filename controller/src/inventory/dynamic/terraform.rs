@@ -74,7 +74,8 @@ fn looks_like_outputs(path: &Path, doc: &Node) -> bool {
     map.values().all(|(_, output)| {
         output.as_map().is_some_and(|o| {
             o.contains_key("value")
-                && o.keys().all(|k| matches!(k.as_str(), "value" | "type" | "sensitive"))
+                && o.keys()
+                    .all(|k| matches!(k.as_str(), "value" | "type" | "sensitive"))
         })
     })
 }
@@ -101,7 +102,12 @@ fn run_terraform(dir: &Path) -> Result<Value, InventoryError> {
         })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let detail: String = stderr.trim().lines().map(str::trim).collect::<Vec<_>>().join(" ");
+        let detail: String = stderr
+            .trim()
+            .lines()
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" ");
         let hint = if detail.contains("init") || detail.contains("backend") {
             format!("run `terraform -chdir={} init` first, ", dir.display())
         } else {
@@ -116,7 +122,10 @@ fn run_terraform(dir: &Path) -> Result<Value, InventoryError> {
         ));
     }
     let doc: Value = serde_json::from_slice(&output.stdout).map_err(|err| {
-        source_error(dir, format!("`terraform output -json` printed something that is not JSON: {err}"))
+        source_error(
+            dir,
+            format!("`terraform output -json` printed something that is not JSON: {err}"),
+        )
     })?;
     if doc.as_object().is_some_and(Map::is_empty) {
         return Err(source_error(
@@ -143,8 +152,12 @@ fn read_saved(path: &Path) -> Result<Value, InventoryError> {
             "encrypted Terraform outputs are not supported; they hold no secrets (no output is sensitive)",
         ));
     }
-    let doc: Value = serde_json::from_str(&text)
-        .map_err(|err| source_error(path, format!("not a `terraform output -json` document: {err}")))?;
+    let doc: Value = serde_json::from_str(&text).map_err(|err| {
+        source_error(
+            path,
+            format!("not a `terraform output -json` document: {err}"),
+        )
+    })?;
     if doc.as_object().is_some_and(Map::is_empty) {
         return Err(source_error(
             path,
@@ -163,12 +176,21 @@ fn output<'a>(doc: &'a Value, name: &str) -> Option<&'a Value> {
 /// Group names as the contract's `play_inventory` makes them.
 fn group_name(raw: &str) -> String {
     raw.chars()
-        .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
 fn text<'a>(entry: &'a Value, key: &str) -> Option<&'a str> {
-    entry.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+    entry
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
 }
 
 fn add_outputs(doc: &Value, source: &Path, inv: &mut Inventory) -> Result<(), InventoryError> {
@@ -199,7 +221,8 @@ fn add_outputs(doc: &Value, source: &Path, inv: &mut Inventory) -> Result<(), In
         inv.set_group_var("all", "play_cloud", Value::from(cloud))?;
     }
     if let Some(b) = bastion {
-        let name = text(b, "name").ok_or_else(|| fail("the `bastion` output has no `name`".into()))?;
+        let name =
+            text(b, "name").ok_or_else(|| fail("the `bastion` output has no `name`".into()))?;
         let mut vars = common_vars(b);
         vars.insert("ansible_host".into(), Value::from(text(b, "public_ip")));
         if let Some(port) = port_of(b).map_err(fail)? {
@@ -237,7 +260,12 @@ fn port_of(bastion: &Value) -> Result<Option<u16>, String> {
 
 fn common_vars(entry: &Value) -> Vars {
     let mut vars = Vars::new();
-    for (key, var) in [("zone", "zone"), ("labels", "labels"), ("id", "instance_id"), ("tags", "tags")] {
+    for (key, var) in [
+        ("zone", "zone"),
+        ("labels", "labels"),
+        ("id", "instance_id"),
+        ("tags", "tags"),
+    ] {
         if let Some(v) = entry.get(key).filter(|v| !v.is_null()) {
             vars.insert(var.into(), v.clone());
         }
@@ -250,7 +278,11 @@ fn label_groups(vm: &Value) -> Vec<String> {
     let Some(labels) = vm.get("labels").and_then(Value::as_object) else {
         return groups;
     };
-    if let Some(role) = labels.get("role").and_then(Value::as_str).filter(|r| !r.is_empty()) {
+    if let Some(role) = labels
+        .get("role")
+        .and_then(Value::as_str)
+        .filter(|r| !r.is_empty())
+    {
         groups.push(group_name(role));
     }
     for (key, value) in labels {
@@ -284,10 +316,19 @@ mod tests {
     fn detection_needs_every_member_to_be_an_output() {
         let node = |t: &str| crate::yaml::parse_str(t, Path::new("x.json")).unwrap();
         let p = Path::new("x.json");
-        assert!(looks_like_outputs(p, &node(r#"{"vms": {"value": [], "type": "x", "sensitive": false}}"#)));
+        assert!(looks_like_outputs(
+            p,
+            &node(r#"{"vms": {"value": [], "type": "x", "sensitive": false}}"#)
+        ));
         assert!(looks_like_outputs(p, &node("{}")));
         assert!(!looks_like_outputs(Path::new("x.yml"), &node("{}")));
-        assert!(!looks_like_outputs(p, &node(r#"{"web": {"hosts": {"a": null}}}"#)));
-        assert!(!looks_like_outputs(p, &node(r#"{"vms": {"value": [], "hosts": 1}}"#)));
+        assert!(!looks_like_outputs(
+            p,
+            &node(r#"{"web": {"hosts": {"a": null}}}"#)
+        ));
+        assert!(!looks_like_outputs(
+            p,
+            &node(r#"{"vms": {"value": [], "hosts": 1}}"#)
+        ));
     }
 }

@@ -31,7 +31,11 @@ pub(crate) async fn list_instances(config: &Ec2Config) -> Result<Vec<Value>, Fai
         listed.extend(describe(&sdk, config, region, &identity).await?);
     }
     listed.sort_by(|a, b| {
-        let id = |v: &Value| v.get("instance_id").and_then(Value::as_str).map(str::to_string);
+        let id = |v: &Value| {
+            v.get("instance_id")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
         id(a).cmp(&id(b))
     });
     Ok(listed)
@@ -81,7 +85,10 @@ async fn sdk_config(config: &Ec2Config) -> Result<aws_config::SdkConfig, Failure
     Ok(sdk)
 }
 
-async fn check_credentials(sdk: &aws_config::SdkConfig, config: &Ec2Config) -> Result<String, Failure> {
+async fn check_credentials(
+    sdk: &aws_config::SdkConfig,
+    config: &Ec2Config,
+) -> Result<String, Failure> {
     let tried = match (&config.keys.access_key, &config.profile) {
         (Some(_), _) => "the keys in the inventory config".to_string(),
         (None, Some(profile)) => format!("profile '{profile}' in ~/.aws/config and ~/.aws/credentials"),
@@ -92,7 +99,9 @@ async fn check_credentials(sdk: &aws_config::SdkConfig, config: &Ec2Config) -> R
             .to_string(),
     };
     let Some(provider) = sdk.credentials_provider() else {
-        return Err(Failure::Source(format!("no AWS credentials provider could be set up from {tried}")));
+        return Err(Failure::Source(format!(
+            "no AWS credentials provider could be set up from {tried}"
+        )));
     };
     match provider.provide_credentials().await {
         Ok(creds) => {
@@ -121,7 +130,8 @@ fn mask(key: &str) -> String {
 }
 
 fn client(sdk: &aws_config::SdkConfig, config: &Ec2Config, region: &str) -> aws_sdk_ec2::Client {
-    let mut builder = aws_sdk_ec2::config::Builder::from(sdk).region(Region::new(region.to_string()));
+    let mut builder =
+        aws_sdk_ec2::config::Builder::from(sdk).region(Region::new(region.to_string()));
     if let Some(url) = &config.endpoint_url {
         builder = builder.endpoint_url(url);
     }
@@ -179,11 +189,22 @@ async fn describe(
     while let Some(page) = pages.next().await {
         let page = match page {
             Ok(page) => page,
-            Err(err) if !config.strict_permissions && err.code() == Some("UnauthorizedOperation") => {
-                tracing::warn!(region, "not allowed to describe instances here; skipped (strict_permissions: false)");
+            Err(err) if !config.strict_permissions && err.code().is_some_and(denied) => {
+                tracing::warn!(
+                    region,
+                    "not allowed to describe instances here; skipped (strict_permissions: false)"
+                );
                 return Ok(Vec::new());
             }
-            Err(err) => return Err(explain(err, config, region, identity, "ec2:DescribeInstances")),
+            Err(err) => {
+                return Err(explain(
+                    err,
+                    config,
+                    region,
+                    identity,
+                    "ec2:DescribeInstances",
+                ))
+            }
         };
         for reservation in page.reservations() {
             for instance in reservation.instances() {
@@ -192,6 +213,14 @@ async fn describe(
         }
     }
     Ok(listed)
+}
+
+/// EC2 says `UnauthorizedOperation`; IAM-style endpoints (and moto) say `AccessDenied`.
+fn denied(code: &str) -> bool {
+    matches!(
+        code,
+        "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException"
+    )
 }
 
 /// An SDK failure as something the operator can act on.
@@ -210,7 +239,10 @@ where
     let message = err.message().unwrap_or_default().to_string();
     let endpoint = format!(
         "{} (from {})",
-        config.endpoint_url.as_deref().unwrap_or("the public EC2 endpoint"),
+        config
+            .endpoint_url
+            .as_deref()
+            .unwrap_or("the public EC2 endpoint"),
         config.endpoint_from
     );
     match code.as_str() {
@@ -226,7 +258,7 @@ where
                 format!("EC2 call {action} in region {region} failed: {detail}")
             })
         }
-        "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException" => Failure::Source(format!(
+        code if denied(code) => Failure::Source(format!(
             "AWS denied {action} in region {region} to {identity} ({code}: {message}). Allow the \
              IAM action {action} for these credentials (e.g. the AmazonEC2ReadOnlyAccess policy), \
              or set `strict_permissions: false` to skip regions it may not read"

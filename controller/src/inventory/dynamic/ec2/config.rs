@@ -15,7 +15,9 @@
 //! Credentials come from the SDK's chain (environment, `~/.aws` profiles incl. SSO, web
 //! identity, ECS, EC2 instance metadata) unless the file names a profile or keys.
 
-use crate::inventory::dynamic::config::{scalar_text, Common, ConfigFile, Located, Section, COMMON_KEYS};
+use crate::inventory::dynamic::config::{
+    scalar_text, Common, ConfigFile, Located, Section, COMMON_KEYS,
+};
 use crate::inventory::InventoryError;
 use crate::yaml::{Location, NodeKind};
 use serde_json::{json, Value};
@@ -65,7 +67,10 @@ pub(crate) const HOSTNAME_SOURCES: &[(&str, &[&str])] = &[
     ("architecture", &["architecture"]),
     ("platform", &["platform"]),
     ("instance-state-name", &["state", "name"]),
-    ("network-interface.addresses.association.public-ip", &["public_ip_address"]),
+    (
+        "network-interface.addresses.association.public-ip",
+        &["public_ip_address"],
+    ),
 ];
 
 /// One `hostnames:` entry.
@@ -146,11 +151,22 @@ impl Ec2Config {
             endpoint_from,
             profile: first_string(&s, &["aws_profile", "profile", "boto_profile"])?,
             keys: Keys {
-                access_key: first_string(&s, &["aws_access_key", "aws_access_key_id", "access_key"])?,
-                secret_key: first_string(&s, &["aws_secret_key", "aws_secret_access_key", "secret_key"])?,
+                access_key: first_string(
+                    &s,
+                    &["aws_access_key", "aws_access_key_id", "access_key"],
+                )?,
+                secret_key: first_string(
+                    &s,
+                    &["aws_secret_key", "aws_secret_access_key", "secret_key"],
+                )?,
                 session_token: first_string(
                     &s,
-                    &["aws_security_token", "aws_session_token", "session_token", "security_token"],
+                    &[
+                        "aws_security_token",
+                        "aws_session_token",
+                        "session_token",
+                        "security_token",
+                    ],
                 )?,
             },
             iam_role_arn: s.string("iam_role_arn")?.map(|l| l.value),
@@ -208,7 +224,9 @@ fn check_region(region: &Located<String>) -> Result<(), InventoryError> {
     }
 }
 
-fn read_filters(s: &Section<'_>) -> Result<(Vec<(String, Vec<String>)>, Option<Location>), InventoryError> {
+fn read_filters(
+    s: &Section<'_>,
+) -> Result<(Vec<(String, Vec<String>)>, Option<Location>), InventoryError> {
     let mut filters = Vec::new();
     let mut at = None;
     if let Some((_, node)) = s.get("filters") {
@@ -233,7 +251,10 @@ fn read_filters(s: &Section<'_>) -> Result<(Vec<(String, Vec<String>)>, Option<L
             filters.push((name.clone(), values));
         }
     }
-    if !filters.iter().any(|(name, _)| name == "instance-state-name") {
+    if !filters
+        .iter()
+        .any(|(name, _)| name == "instance-state-name")
+    {
         filters.push(("instance-state-name".into(), vec!["running".into()]));
     }
     Ok((filters, at))
@@ -273,7 +294,10 @@ fn read_hostnames(s: &Section<'_>) -> Result<Vec<Hostname>, InventoryError> {
                     Hostname {
                         name: name.value,
                         prefix: map.string("prefix")?.map(|l| l.value),
-                        separator: map.string("separator")?.map(|l| l.value).unwrap_or_else(|| "_".into()),
+                        separator: map
+                            .string("separator")?
+                            .map(|l| l.value)
+                            .unwrap_or_else(|| "_".into()),
                     }
                 }
             };
@@ -312,24 +336,36 @@ mod tests {
 
     #[test]
     fn running_only_unless_the_state_filter_is_given() {
-        let c = read("plugin: aws_ec2\nregions: [eu-west-1]\nfilters:\n  tag:Role: [web, db]\n").unwrap();
+        let c = read("plugin: aws_ec2\nregions: [eu-west-1]\nfilters:\n  tag:Role: [web, db]\n")
+            .unwrap();
         assert_eq!(
             c.filters,
             [
-                ("tag:Role".to_string(), vec!["web".to_string(), "db".to_string()]),
-                ("instance-state-name".to_string(), vec!["running".to_string()]),
+                (
+                    "tag:Role".to_string(),
+                    vec!["web".to_string(), "db".to_string()]
+                ),
+                (
+                    "instance-state-name".to_string(),
+                    vec!["running".to_string()]
+                ),
             ]
         );
-        let c = read("plugin: aws_ec2\nfilters: {instance-state-name: [running, stopped]}\n").unwrap();
+        let c =
+            read("plugin: aws_ec2\nfilters: {instance-state-name: [running, stopped]}\n").unwrap();
         assert_eq!(c.filters.len(), 1);
     }
 
     #[test]
     fn the_example_config_reads() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../inventory/aws_ec2.yml");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../inventory/aws_ec2.yml");
         let c = Ec2Config::read(&ConfigFile::read(&path).unwrap()).unwrap();
         assert_eq!(c.regions[0].value, "eu-west-1");
-        assert_eq!(c.filters[0], ("tag:Env".to_string(), vec!["prod".to_string()]));
+        assert_eq!(
+            c.filters[0],
+            ("tag:Env".to_string(), vec!["prod".to_string()])
+        );
         assert_eq!(c.hostnames[0].name, "tag:Name");
         assert!(c.common.cache.enabled && c.common.bastion.is_some());
     }
@@ -338,9 +374,21 @@ mod tests {
     fn hostnames_and_regions_are_checked_with_locations() {
         let c = read("plugin: aws_ec2\nhostnames:\n  - tag:Name\n  - {name: private-ip-address, prefix: tag:Env}\n").unwrap();
         assert_eq!(c.hostnames[1].prefix.as_deref(), Some("tag:Env"));
-        let err = read("plugin: aws_ec2\nhostnames: [private_ip]\n").err().unwrap().to_string();
-        assert!(err.contains("aws_ec2.yml:2:13") && err.contains("'private_ip' is not"), "{err}");
-        let err = read("plugin: aws_ec2\nregions: [eu-west-1, euwest1]\n").err().unwrap().to_string();
-        assert!(err.contains("aws_ec2.yml:2:22") && err.contains("not an AWS region"), "{err}");
+        let err = read("plugin: aws_ec2\nhostnames: [private_ip]\n")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("aws_ec2.yml:2:13") && err.contains("'private_ip' is not"),
+            "{err}"
+        );
+        let err = read("plugin: aws_ec2\nregions: [eu-west-1, euwest1]\n")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("aws_ec2.yml:2:22") && err.contains("not an AWS region"),
+            "{err}"
+        );
     }
 }

@@ -102,7 +102,12 @@ pub(crate) fn convert(instance: &Instance, reservation: &Reservation, region: &s
     let tags: Map<String, Value> = instance
         .tags()
         .iter()
-        .filter_map(|t| Some((t.key()?.to_string(), Value::from(t.value().unwrap_or_default()))))
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                Value::from(t.value().unwrap_or_default()),
+            ))
+        })
         .collect();
     let placement = instance.placement().map(|p| {
         Obj::default()
@@ -120,25 +125,39 @@ pub(crate) fn convert(instance: &Instance, reservation: &Reservation, region: &s
         .put("hypervisor", instance.hypervisor().map(|h| h.as_str()))
         .put(
             "iam_instance_profile",
-            instance.iam_instance_profile().map(|p| {
-                Obj::default().put("arn", p.arn()).put("id", p.id()).value()
-            }),
+            instance
+                .iam_instance_profile()
+                .map(|p| Obj::default().put("arn", p.arn()).put("id", p.id()).value()),
         )
         .put("image_id", instance.image_id())
         .put("instance_id", instance.instance_id())
-        .put("instance_lifecycle", instance.instance_lifecycle().map(|l| l.as_str()))
-        .put("instance_type", instance.instance_type().map(|t| t.as_str()))
+        .put(
+            "instance_lifecycle",
+            instance.instance_lifecycle().map(|l| l.as_str()),
+        )
+        .put(
+            "instance_type",
+            instance.instance_type().map(|t| t.as_str()),
+        )
         .put("key_name", instance.key_name())
         .put("launch_time", time(instance.launch_time()))
         .put(
             "monitoring",
-            instance
-                .monitoring()
-                .map(|m| Obj::default().put("state", m.state().map(|s| s.as_str())).value()),
+            instance.monitoring().map(|m| {
+                Obj::default()
+                    .put("state", m.state().map(|s| s.as_str()))
+                    .value()
+            }),
         )
         .put(
             "network_interfaces",
-            Some(instance.network_interfaces().iter().map(interface).collect::<Value>()),
+            Some(
+                instance
+                    .network_interfaces()
+                    .iter()
+                    .map(interface)
+                    .collect::<Value>(),
+            ),
         )
         .put("placement", placement)
         .put("platform", instance.platform().map(|p| p.as_str()))
@@ -148,7 +167,10 @@ pub(crate) fn convert(instance: &Instance, reservation: &Reservation, region: &s
         .put("public_dns_name", instance.public_dns_name())
         .put("public_ip_address", instance.public_ip_address())
         .put("root_device_name", instance.root_device_name())
-        .put("root_device_type", instance.root_device_type().map(|t| t.as_str()))
+        .put(
+            "root_device_type",
+            instance.root_device_type().map(|t| t.as_str()),
+        )
         .put("security_groups", Some(groups(instance.security_groups())))
         .put("source_dest_check", instance.source_dest_check())
         .put(
@@ -160,13 +182,22 @@ pub(crate) fn convert(instance: &Instance, reservation: &Reservation, region: &s
                     .value()
             }),
         )
-        .put("state_transition_reason", instance.state_transition_reason())
+        .put(
+            "state_transition_reason",
+            instance.state_transition_reason(),
+        )
         .put("subnet_id", instance.subnet_id())
         .put("tags", Some(Value::Object(tags)))
-        .put("virtualization_type", instance.virtualization_type().map(|v| v.as_str()))
+        .put(
+            "virtualization_type",
+            instance.virtualization_type().map(|v| v.as_str()),
+        )
         .put("vpc_id", instance.vpc_id())
         .put("owner_id", reservation.owner_id())
-        .put("requester_id", Some(reservation.requester_id().unwrap_or_default()))
+        .put(
+            "requester_id",
+            Some(reservation.requester_id().unwrap_or_default()),
+        )
         .put("reservation_id", reservation.reservation_id())
         .value()
 }
@@ -197,7 +228,11 @@ fn tag_hostname(spec: &str, facts: &Value) -> Option<String> {
     let tags = facts.get("tags")?;
     spec.split(',').find_map(|part| match part.split_once('=') {
         Some((key, value)) => (tags.get(key)?.as_str()? == value).then(|| format!("{key}_{value}")),
-        None => tags.get(part)?.as_str().filter(|v| !v.is_empty()).map(str::to_string),
+        None => tags
+            .get(part)?
+            .as_str()
+            .filter(|v| !v.is_empty())
+            .map(str::to_string),
     })
 }
 
@@ -256,7 +291,10 @@ mod tests {
     fn facts_use_ansibles_snake_case_names() {
         let f = sample();
         assert_eq!(f["instance_id"], "i-0abc");
-        assert_eq!(f["placement"], json!({"availability_zone": "eu-west-1a", "region": "eu-west-1"}));
+        assert_eq!(
+            f["placement"],
+            json!({"availability_zone": "eu-west-1a", "region": "eu-west-1"})
+        );
         assert_eq!(f["state"], json!({"code": 16, "name": "running"}));
         assert_eq!(f["tags"], json!({"Name": "app-01", "Env": "prod"}));
         assert_eq!(f["requester_id"], "");
@@ -273,10 +311,19 @@ mod tests {
         };
         // An empty public DNS name does not count: the private one is next.
         let default = [h("dns-name", None), h("private-dns-name", None)];
-        assert_eq!(hostname(&f, &default).unwrap(), "ip-10-30-10-21.eu-west-1.compute.internal");
+        assert_eq!(
+            hostname(&f, &default).unwrap(),
+            "ip-10-30-10-21.eu-west-1.compute.internal"
+        );
         assert_eq!(hostname(&f, &[h("tag:Name", None)]).unwrap(), "app-01");
-        assert_eq!(hostname(&f, &[h("tag:Role=web,Env=prod", None)]).unwrap(), "Env_prod");
-        assert_eq!(hostname(&f, &[h("private-ip-address", Some("tag:Env"))]).unwrap(), "prod_10.30.10.21");
+        assert_eq!(
+            hostname(&f, &[h("tag:Role=web,Env=prod", None)]).unwrap(),
+            "Env_prod"
+        );
+        assert_eq!(
+            hostname(&f, &[h("private-ip-address", Some("tag:Env"))]).unwrap(),
+            "prod_10.30.10.21"
+        );
         assert!(hostname(&f, &[h("ip-address", None)]).is_none());
     }
 }

@@ -50,7 +50,10 @@ impl DynamicInventory for AwsEc2 {
                 let name = facts::hostname(&instance, &config.hostnames);
                 if name.is_none() {
                     let id = instance.get("instance_id").and_then(Value::as_str);
-                    tracing::debug!(instance = id.unwrap_or("?"), "no hostname from `hostnames:`; left out");
+                    tracing::debug!(
+                        instance = id.unwrap_or("?"),
+                        "no hostname from `hostnames:`; left out"
+                    );
                 }
                 match (name, instance) {
                     (Some(name), Value::Object(facts)) => Some((name, facts)),

@@ -96,7 +96,8 @@ impl Lister<'_> {
             if let Some(items) = page.get("items").and_then(Value::as_object) {
                 for (scope, listed) in items {
                     let zone = scope.strip_prefix("zones/").unwrap_or(scope);
-                    if !self.config.zones.is_empty() && !self.config.zones.iter().any(|z| z == zone) {
+                    if !self.config.zones.is_empty() && !self.config.zones.iter().any(|z| z == zone)
+                    {
                         continue;
                     }
                     if let Some(list) = listed.get("instances").and_then(Value::as_array) {
@@ -139,7 +140,10 @@ impl Lister<'_> {
     async fn page(&self, page_token: Option<&str>) -> Result<Value, Failure> {
         let url = self.url(page_token);
         let auth = format!("Bearer {}", self.token);
-        let headers = [("authorization", auth.as_str()), ("accept", "application/json")];
+        let headers = [
+            ("authorization", auth.as_str()),
+            ("accept", "application/json"),
+        ];
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -270,9 +274,15 @@ mod tests {
     fn google_error_bodies_give_message_and_reason() {
         let body = br#"{"error":{"code":403,"message":"Required 'compute.instances.list' permission for 'projects/p'","errors":[{"reason":"forbidden"}]}}"#;
         let (message, reason) = api_error(body);
-        assert_eq!(message, "Required 'compute.instances.list' permission for 'projects/p'");
+        assert_eq!(
+            message,
+            "Required 'compute.instances.list' permission for 'projects/p'"
+        );
         assert_eq!(reason.as_deref(), Some("forbidden"));
-        assert_eq!(api_error(b"<html>bad gateway</html>").0, "<html>bad gateway</html>");
+        assert_eq!(
+            api_error(b"<html>bad gateway</html>").0,
+            "<html>bad gateway</html>"
+        );
     }
 
     #[test]

@@ -62,7 +62,10 @@ impl Credentials {
         if let Some(token) = &self.static_token {
             return Ok(token.clone());
         }
-        let provider = self.provider.as_ref().expect("a provider or a static token");
+        let provider = self
+            .provider
+            .as_ref()
+            .expect("a provider or a static token");
         let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
         match provider.token(&scopes).await {
             Ok(token) => Ok(token.as_str().to_string()),
@@ -105,9 +108,13 @@ fn service_account(auth: &Auth) -> Result<Credentials, String> {
             ))
         }
     };
-    let mut key: Value = serde_json::from_str(&text)
-        .map_err(|err| format!("{origin} is not JSON ({err}); it must be a service-account key file"))?;
-    let kind = key.get("type").and_then(Value::as_str).unwrap_or("service_account");
+    let mut key: Value = serde_json::from_str(&text).map_err(|err| {
+        format!("{origin} is not JSON ({err}); it must be a service-account key file")
+    })?;
+    let kind = key
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("service_account");
     if kind != "service_account" {
         return Err(format!(
             "{origin} holds a '{kind}' credential, not a service-account key; for gcloud user \
@@ -116,7 +123,9 @@ fn service_account(auth: &Auth) -> Result<Credentials, String> {
     }
     for field in ["client_email", "private_key"] {
         if key.get(field).and_then(Value::as_str).is_none() {
-            return Err(format!("{origin} has no `{field}`: it is not a complete service-account key"));
+            return Err(format!(
+                "{origin} has no `{field}`: it is not a complete service-account key"
+            ));
         }
     }
     let email = key["client_email"].as_str().unwrap_or_default().to_string();

@@ -16,8 +16,8 @@
 //! Options keep Ansible's environment fallbacks (`GCP_AUTH_KIND`, `GCP_SERVICE_ACCOUNT_FILE`,
 //! `GCP_SERVICE_ACCOUNT_CONTENTS`, `GCP_ACCESS_TOKEN`, `GCP_SCOPES`).
 
-use crate::inventory::dynamic::config::{ConfigFile, Located, Section, COMMON_KEYS};
 use crate::inventory::dynamic::config::Common;
+use crate::inventory::dynamic::config::{ConfigFile, Located, Section, COMMON_KEYS};
 use crate::inventory::InventoryError;
 use crate::yaml::{Location, NodeKind};
 use serde_json::{json, Value};
@@ -136,7 +136,10 @@ impl GcpConfig {
             zones: s.strings("zones")?.into_iter().map(|z| z.value).collect(),
             filter: query_of(&filters),
             hostnames,
-            name_suffix: s.string("name_suffix")?.map(|l| l.value).unwrap_or_default(),
+            name_suffix: s
+                .string("name_suffix")?
+                .map(|l| l.value)
+                .unwrap_or_default(),
             auth: read_auth(file, &s)?,
             endpoint,
             endpoint_from,
@@ -184,7 +187,9 @@ fn query_of(filters: &[Located<String>]) -> Option<Located<String>> {
 fn read_hostnames(s: &Section<'_>) -> Result<Vec<String>, InventoryError> {
     let list = s.strings("hostnames")?;
     if list.is_empty() {
-        return Ok(["public_ip", "private_ip", "name"].map(String::from).to_vec());
+        return Ok(["public_ip", "private_ip", "name"]
+            .map(String::from)
+            .to_vec());
     }
     list.into_iter()
         .map(|h| {
@@ -231,7 +236,11 @@ fn read_auth(file: &ConfigFile, s: &Section<'_>) -> Result<Auth, InventoryError>
         },
     };
     let (kind_text, kind_from, kind_loc) = match s.string("auth_kind")? {
-        Some(k) => (Some(k.value), format!("`auth_kind` at {}", k.loc), Some(k.loc)),
+        Some(k) => (
+            Some(k.value),
+            format!("`auth_kind` at {}", k.loc),
+            Some(k.loc),
+        ),
         None => (env("GCP_AUTH_KIND"), "GCP_AUTH_KIND".to_string(), None),
     };
     let kind = match kind_text.as_deref() {
@@ -287,19 +296,29 @@ mod tests {
     fn filters_are_anded_the_way_ansible_builds_the_query() {
         let c = read("plugin: gcp_compute\nprojects: [p]\nfilters:\n  - status = RUNNING\n  - (labels.env = prod)\n")
             .unwrap();
-        assert_eq!(c.filter.unwrap().value, "(status = RUNNING) (labels.env = prod)");
+        assert_eq!(
+            c.filter.unwrap().value,
+            "(status = RUNNING) (labels.env = prod)"
+        );
         let c = read("plugin: gcp_compute\nprojects: [p]\nfilters: [status = RUNNING]\n").unwrap();
         assert_eq!(c.filter.unwrap().value, "status = RUNNING");
     }
 
     #[test]
     fn auth_kind_defaults_from_what_is_given() {
-        let c = read("plugin: gcp_compute\nprojects: [p]\nservice_account_file: sa.json\n").unwrap();
+        let c =
+            read("plugin: gcp_compute\nprojects: [p]\nservice_account_file: sa.json\n").unwrap();
         assert_eq!(c.auth.kind, AuthKind::ServiceAccount);
         assert!(c.auth.service_account_file.unwrap().ends_with("sa.json"));
         assert_eq!(c.auth.scopes, [DEFAULT_SCOPE]);
-        let err = read("plugin: gcp_compute\nauth_kind: serviceacount\n").err().unwrap().to_string();
-        assert!(err.contains("gcp.yml:2:12") && err.contains("not one of serviceaccount"), "{err}");
+        let err = read("plugin: gcp_compute\nauth_kind: serviceacount\n")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("gcp.yml:2:12") && err.contains("not one of serviceaccount"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -307,7 +326,10 @@ mod tests {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../inventory/gcp.yml");
         let c = GcpConfig::read(&ConfigFile::read(&path).unwrap()).unwrap();
         assert_eq!(c.projects[0].value, "my-project");
-        assert_eq!(c.filter.unwrap().value, "(status = RUNNING) (labels.env = prod)");
+        assert_eq!(
+            c.filter.unwrap().value,
+            "(status = RUNNING) (labels.env = prod)"
+        );
         assert_eq!(c.hostnames, ["name"]);
         assert!(c.common.cache.enabled);
         assert!(c.common.bastion.is_some());
@@ -316,11 +338,23 @@ mod tests {
 
     #[test]
     fn bad_hostnames_and_unsupported_options_point_at_the_file() {
-        let err = read("plugin: gcp_compute\nhostnames: [name, ip]\n").err().unwrap().to_string();
-        assert!(err.contains("gcp.yml:2:19") && err.contains("'ip' is not"), "{err}");
-        let err = read("plugin: gcp_compute\nvars_prefix: gcp_\n").err().unwrap().to_string();
+        let err = read("plugin: gcp_compute\nhostnames: [name, ip]\n")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("gcp.yml:2:19") && err.contains("'ip' is not"),
+            "{err}"
+        );
+        let err = read("plugin: gcp_compute\nvars_prefix: gcp_\n")
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("gcp.yml:2:14"), "{err}");
-        let err = read("plugin: gcp_compute\nendpoint: compute.example\n").err().unwrap().to_string();
+        let err = read("plugin: gcp_compute\nendpoint: compute.example\n")
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("must be an http(s) URL"), "{err}");
     }
 }

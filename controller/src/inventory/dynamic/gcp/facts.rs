@@ -12,7 +12,10 @@ use serde_json::{json, Map, Value};
 /// Ansible's `GcpInstance.convert`.
 pub(crate) fn convert(instance: &Value, project: &str) -> Map<String, Value> {
     let mut facts = instance.as_object().cloned().unwrap_or_default();
-    for (field, link_field) in [("zone", "zone_selflink"), ("machineType", "machineType_selflink")] {
+    for (field, link_field) in [
+        ("zone", "zone_selflink"),
+        ("machineType", "machineType_selflink"),
+    ] {
         if let Some(url) = facts.get(field).and_then(Value::as_str).map(str::to_string) {
             facts.insert(link_field.into(), Value::String(url.clone()));
             facts.insert(field.into(), Value::String(last_segment(&url).into()));
@@ -34,7 +37,9 @@ pub(crate) fn convert(instance: &Value, project: &str) -> Map<String, Value> {
             .map(|items| {
                 items
                     .iter()
-                    .filter_map(|i| Some((i.get("key")?.as_str()?.to_string(), i.get("value")?.clone())))
+                    .filter_map(|i| {
+                        Some((i.get("key")?.as_str()?.to_string(), i.get("value")?.clone()))
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -74,7 +79,12 @@ fn network_info(url: &str) -> Value {
 /// The first access config's external address of any interface.
 pub(crate) fn public_ip(facts: &Value) -> Option<String> {
     interfaces(facts)
-        .flat_map(|nic| nic.get("accessConfigs").and_then(Value::as_array).into_iter().flatten())
+        .flat_map(|nic| {
+            nic.get("accessConfigs")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        })
         .find_map(|ac| ac.get("natIP").and_then(Value::as_str))
         .map(str::to_string)
 }
@@ -147,9 +157,15 @@ mod tests {
         let f = Value::Object(convert(&instance(), "ignored"));
         assert_eq!(f["zone"], "europe-west1-b");
         assert_eq!(f["machineType"], "e2-small");
-        assert!(f["zone_selflink"].as_str().unwrap().ends_with("/zones/europe-west1-b"));
+        assert!(f["zone_selflink"]
+            .as_str()
+            .unwrap()
+            .ends_with("/zones/europe-west1-b"));
         assert_eq!(f["networkInterfaces"][0]["network"]["region"], "global");
-        assert_eq!(f["networkInterfaces"][0]["subnetwork"]["region"], "europe-west1");
+        assert_eq!(
+            f["networkInterfaces"][0]["subnetwork"]["region"],
+            "europe-west1"
+        );
         assert_eq!(f["networkInterfaces"][0]["subnetwork"]["name"], "sub");
         assert_eq!(f["metadata"], json!({"startup": "x"}));
         assert_eq!(f["project"], "p1");
@@ -160,9 +176,18 @@ mod tests {
     fn hostnames_take_the_first_that_exists() {
         let f = Value::Object(convert(&instance(), "p1"));
         let order = |o: &[&str]| o.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(hostname(&f, &order(&["public_ip", "name"]), "").unwrap(), "203.0.113.7");
-        assert_eq!(hostname(&f, &order(&["labels.vm_name", "private_ip"]), "").unwrap(), "10.0.0.5");
-        assert_eq!(hostname(&f, &order(&["name"]), ".example.com").unwrap(), "web-1.example.com");
+        assert_eq!(
+            hostname(&f, &order(&["public_ip", "name"]), "").unwrap(),
+            "203.0.113.7"
+        );
+        assert_eq!(
+            hostname(&f, &order(&["labels.vm_name", "private_ip"]), "").unwrap(),
+            "10.0.0.5"
+        );
+        assert_eq!(
+            hostname(&f, &order(&["name"]), ".example.com").unwrap(),
+            "web-1.example.com"
+        );
         assert_eq!(hostname(&f, &order(&["labels.role"]), "").unwrap(), "web");
         assert!(hostname(&json!({"name": ""}), &order(&["public_ip", "name"]), "").is_none());
     }
