@@ -73,6 +73,9 @@ pub(crate) const HOSTNAME_SOURCES: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// `filters:` as (name, values) pairs, in file order.
+pub(crate) type Filters = Vec<(String, Vec<String>)>;
+
 /// One `hostnames:` entry.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Hostname {
@@ -92,7 +95,7 @@ pub(crate) struct Ec2Config {
     pub common: Common,
     pub regions: Vec<Located<String>>,
     /// (name, values) in file order; `instance-state-name: running` added when absent.
-    pub filters: Vec<(String, Vec<String>)>,
+    pub filters: Filters,
     pub filters_at: Option<Location>,
     pub hostnames: Vec<Hostname>,
     pub endpoint_url: Option<String>,
@@ -224,9 +227,7 @@ fn check_region(region: &Located<String>) -> Result<(), InventoryError> {
     }
 }
 
-fn read_filters(
-    s: &Section<'_>,
-) -> Result<(Vec<(String, Vec<String>)>, Option<Location>), InventoryError> {
+fn read_filters(s: &Section<'_>) -> Result<(Filters, Option<Location>), InventoryError> {
     let mut filters = Vec::new();
     let mut at = None;
     if let Some((_, node)) = s.get("filters") {
