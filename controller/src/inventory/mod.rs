@@ -8,8 +8,10 @@
 //! - `graph` keeps the host/group structure with Ansible's rules (`all`, `ungrouped`, no
 //!   cycles, group depth, inventory order);
 //! - `vars_dirs` reads group_vars/host_vars folders; `merge` layers variables per host;
-//! - `pattern` selects hosts; `render` produces `--list` JSON and `--graph` text.
+//! - `pattern` selects hosts; `render` produces `--list` JSON and `--graph` text;
+//! - `dynamic` holds the sources read from elsewhere: Terraform outputs, GCE and EC2 APIs.
 
+pub mod dynamic;
 mod error;
 mod graph;
 mod hostrange;
@@ -137,9 +139,10 @@ impl Inventory {
         inv
     }
 
-    /// Reads every `-i` source (files, folders, host lists), then the group_vars/host_vars
-    /// folders beside them and beside the playbook. Dynamic plugin configs are an error here;
-    /// use [`Inventory::load_with`] to pass the plugins that read them.
+    /// Reads every `-i` source (files, folders, host lists, and play's built-in dynamic
+    /// sources: Terraform outputs, GCE and EC2 plugin configs), then the group_vars/host_vars
+    /// folders beside them and beside the playbook. [`Inventory::load_with`] takes other
+    /// plugins or a vault decrypter.
     pub fn load(
         sources: &[String],
         playbook_dir: Option<&Path>,

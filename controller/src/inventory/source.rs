@@ -3,10 +3,13 @@
 //! A value may be a file (INI or YAML, told apart by extension and then by content), a folder
 //! (every file in it, sorted, skipping hidden files, backups, `*.retry` and the group_vars /
 //! host_vars folders), or a comma-separated host list (`web1,web2,`). A YAML file whose top
-//! level names a `plugin:` is a dynamic source (GCP, EC2, Terraform): those are read by
+//! level names a `plugin:` is a dynamic source (GCP, EC2): those are read by
 //! [`DynamicInventory`] implementations passed in [`LoadOptions`], so cloud code stays out of
-//! this module. After all sources, the group_vars/host_vars folders beside each source and
-//! beside the playbook are read.
+//! this module. A source may also claim a file or folder by its content without a `plugin:`
+//! key ([`DynamicInventory::detect`]): that is how a Terraform folder or a saved
+//! `terraform output -json` document is read. [`LoadOptions::default`] carries play's built-in
+//! sources (`super::dynamic::BUILTIN`). After all sources, the group_vars/host_vars folders
+//! beside each source and beside the playbook are read.
 
 use super::hostrange::parse_address;
 use super::vars_dirs::{VarsDir, REJECTED_SUFFIXES};
@@ -36,6 +39,13 @@ pub trait DynamicInventory {
     /// Whether this source reads configs that say `plugin: <plugin>`.
     fn accepts(&self, plugin: &str) -> bool;
 
+    /// Claims a source that names no plugin, by its content: `doc` is the parsed file, or None
+    /// when `path` is a folder. Returns the plugin name this source [`accepts`](Self::accepts)
+    /// for it. Most sources read only `plugin:` configs and keep the default (claim nothing).
+    fn detect(&self, _path: &Path, _doc: Option<&Node>) -> Option<String> {
+        None
+    }
+
     /// Reads the config at `config` and adds hosts, groups and vars with
     /// [`Inventory::add_host`], [`Inventory::add_child`] and [`Inventory::set_group_var`].
     fn populate(&self, config: &Path, inventory: &mut Inventory) -> Result<(), InventoryError>;
@@ -48,10 +58,20 @@ pub trait VaultFileDecrypter {
 }
 
 /// What [`Inventory::load_with`] needs beyond the sources.
-#[derive(Default, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct LoadOptions<'a> {
     pub plugins: &'a [&'a dyn DynamicInventory],
     pub vault: Option<&'a dyn VaultFileDecrypter>,
+}
+
+impl Default for LoadOptions<'_> {
+    /// play's built-in dynamic sources (Terraform outputs, GCE, EC2) and no vault.
+    fn default() -> Self {
+        LoadOptions {
+            plugins: super::dynamic::BUILTIN,
+            vault: None,
+        }
+    }
 }
 
 /// A source file's content, read once and classified.
@@ -81,7 +101,13 @@ impl InventorySource {
             });
         }
         if path.is_dir() {
-            return Ok(InventorySource::Directory(path.to_path_buf()));
+            return Ok(match detect_dir(path, options) {
+                Some(plugin) => InventorySource::Plugin {
+                    path: path.to_path_buf(),
+                    plugin,
+                },
+                None => InventorySource::Directory(path.to_path_buf()),
+            });
         }
         Ok(match read_source_file(path, options)? {
             Loaded::Ini(_) => InventorySource::Ini(path.to_path_buf()),
@@ -159,17 +185,33 @@ fn read_source_file(path: &Path, options: &LoadOptions<'_>) -> Result<Loaded, In
         "toml" => Err(unsupported(
             "TOML inventories are not supported; convert it to INI or YAML",
         )),
-        "yml" | "yaml" | "json" => yaml_or_plugin(parse_str(&text, path)?),
+        "yml" | "yaml" | "json" => yaml_or_plugin(parse_str(&text, path)?, path, options),
         // No telling extension: a mapping of groups is YAML, anything else is read as INI
         // (Ansible tries its YAML plugin first and falls back to INI the same way).
         _ => match parse_str(&text, path) {
-            Ok(node) if looks_like_yaml_inventory(&node) => yaml_or_plugin(node),
+            Ok(node) if looks_like_yaml_inventory(&node) => yaml_or_plugin(node, path, options),
             _ => Ok(Loaded::Ini(text)),
         },
     }
 }
 
-fn yaml_or_plugin(node: Node) -> Result<Loaded, InventoryError> {
+/// The plugin that claims a folder by its content (a Terraform configuration), if any.
+fn detect_dir(path: &Path, options: &LoadOptions<'_>) -> Option<String> {
+    options.plugins.iter().find_map(|p| p.detect(path, None))
+}
+
+fn yaml_or_plugin(
+    node: Node,
+    path: &Path,
+    options: &LoadOptions<'_>,
+) -> Result<Loaded, InventoryError> {
+    if let Some(plugin) = options
+        .plugins
+        .iter()
+        .find_map(|p| p.detect(path, Some(&node)))
+    {
+        return Ok(Loaded::Plugin(plugin));
+    }
     if let Some(map) = node.as_map() {
         if let Some((loc, plugin)) = map.get("plugin") {
             return match plugin.as_str() {
@@ -212,7 +254,10 @@ pub(crate) fn load(
             load_host_list(value, &mut inv);
         } else if path.is_dir() {
             bases.push(path.to_path_buf());
-            load_dir(path, &mut inv, options)?;
+            match detect_dir(path, options) {
+                Some(plugin) => populate(path, &plugin, &mut inv, options)?,
+                None => load_dir(path, &mut inv, options)?,
+            }
         } else {
             bases.push(parent_of(path));
             load_file(path, &mut inv, options)?;
@@ -263,7 +308,10 @@ fn load_dir(
             continue;
         }
         if path.is_dir() {
-            load_dir(&path, inv, options)?;
+            match detect_dir(&path, options) {
+                Some(plugin) => populate(&path, &plugin, inv, options)?,
+                None => load_dir(&path, inv, options)?,
+            }
         } else {
             load_file(&path, inv, options)?;
         }
@@ -279,15 +327,26 @@ fn load_file(
     match read_source_file(path, options)? {
         Loaded::Ini(text) => ini::parse(&text, path, inv),
         Loaded::Yaml(node) => yaml_format::parse(&node, path, inv),
-        Loaded::Plugin(plugin) => match options.plugins.iter().find(|p| p.accepts(&plugin)) {
-            Some(source) => source.populate(path, inv),
-            None => Err(InventoryError::Unsupported {
-                path: path.display().to_string(),
-                message: format!(
-                    "inventory plugin '{plugin}' is not available in play; use a static INI or YAML \
-                     inventory, or a plugin play supports"
-                ),
-            }),
-        },
+        Loaded::Plugin(plugin) => populate(path, &plugin, inv, options),
+    }
+}
+
+/// Hands a plugin config (or a file or folder a plugin claimed) to the source that reads it.
+fn populate(
+    path: &Path,
+    plugin: &str,
+    inv: &mut Inventory,
+    options: &LoadOptions<'_>,
+) -> Result<(), InventoryError> {
+    match options.plugins.iter().find(|p| p.accepts(plugin)) {
+        Some(source) => source.populate(path, inv),
+        None => Err(InventoryError::Unsupported {
+            path: path.display().to_string(),
+            message: format!(
+                "inventory plugin '{plugin}' is not available in play; use a static INI or YAML \
+                 inventory, or a plugin play supports (google.cloud.gcp_compute, \
+                 amazon.aws.aws_ec2)"
+            ),
+        }),
     }
 }
