@@ -129,6 +129,7 @@ def bench_n(args, n, rounds, out, play_bin, agent_bin, state, save):
                     break
                 with open(out / "measurements.jsonl", "a") as f:
                     f.write(json.dumps(rec) + "\n")
+            save()
         state.setdefault("rounds_done", {})[str(n)] = rnd
         save()
     cmds.close_ssh_masters()
@@ -175,7 +176,7 @@ def main(argv=None):
     state = {"not_run": meta["not_run"]}
 
     def save():
-        """meta.json and the report as they stand: after every round, so a stopped run keeps them."""
+        """meta.json and the report as they stand: after every tool's runs, so a stopped run keeps them."""
         meta["versions"]["docker_vm"] = state.get("docker_vm", "unknown")
         meta["rounds_done"] = state.get("rounds_done", {})
         meta["load_at_end"] = loadavg()
