@@ -104,7 +104,7 @@ def one_run(cmds, tb, tool, workload, n, rnd, out):
     return rec
 
 
-def bench_n(args, n, rounds, out, play_bin, agent_bin, state):
+def bench_n(args, n, rounds, out, play_bin, agent_bin, state, save):
     log(f"== N={n}: testbed {args.name} up")
     tb = testbed.up(args.name, n, out / "testbed.log")
     log("setup (untimed): python3-docker and python3-apt on the VMs")
@@ -129,6 +129,9 @@ def bench_n(args, n, rounds, out, play_bin, agent_bin, state):
                     break
                 with open(out / "measurements.jsonl", "a") as f:
                     f.write(json.dumps(rec) + "\n")
+            save()
+        state.setdefault("rounds_done", {})[str(n)] = rnd
+        save()
     cmds.close_ssh_masters()
     if not args.keep:
         log(f"N={n}: testbed {args.name} down")
@@ -171,19 +174,25 @@ def main(argv=None):
         "completed_n": [],
     }
     state = {"not_run": meta["not_run"]}
+
+    def save():
+        """meta.json and the report as they stand: after every tool's runs, so a stopped run keeps them."""
+        meta["versions"]["docker_vm"] = state.get("docker_vm", "unknown")
+        meta["rounds_done"] = state.get("rounds_done", {})
+        meta["load_at_end"] = loadavg()
+        meta["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
+        (out / "meta.json").write_text(json.dumps(meta, indent=2))
+        report.write(out, Path(args.results_dir))
+
     for n, r in zip(ns, rounds):
         try:
-            bench_n(args, n, r, out, args.play, args.agent, state)
+            bench_n(args, n, r, out, args.play, args.agent, state, save)
             meta["completed_n"].append(n)
         except Exception as e:  # one N failing still leaves the others' results
             log(f"N={n} stopped: {e}")
             meta.setdefault("errors", {})[str(n)] = str(e)
             testbed.down(args.name, out / "testbed.log")
-        meta["versions"]["docker_vm"] = state.get("docker_vm", "unknown")
-        meta["load_at_end"] = loadavg()
-        meta["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
-        (out / "meta.json").write_text(json.dumps(meta, indent=2))
-        report.write(out, Path(args.results_dir))
+        save()
     report.print_ratios(out)
     return 0 if not meta.get("errors") else 1
 

@@ -45,6 +45,7 @@ def load(*outs):
     meta["asked_n"] = sorted({n for m in metas for n in m["args"]["vms"]})
     meta["not_run"] = {k: v for m in metas for k, v in m.get("not_run", {}).items()}
     meta["errors"] = {k: v for m in metas for k, v in m.get("errors", {}).items()}
+    meta["rounds_done"] = {k: v for m in metas for k, v in m.get("rounds_done", {}).items()}
     commits = {m["versions"]["play_commit"] for m in metas}
     if len(commits) > 1:
         meta["versions"] = dict(meta["versions"], play_commit=" / ".join(sorted(commits)))
@@ -257,10 +258,10 @@ def markdown(meta, runs, summary):
         missing = [t for t in TOOLS if t not in s and t not in meta.get("not_run", {})]
         if missing:
             not_run.append(f"- N = {n}: {', '.join(missing)} not run (left out with --tools)")
-    asked = set(meta["asked_n"]) - set(meta["completed_n"])
-    if asked:
-        not_run.append(f"- N = {', '.join(map(str, sorted(asked)))}: not completed "
-                       f"({'; '.join(meta.get('errors', {}).values()) or 'the run was stopped before it'})")
+    for n in sorted(set(meta["asked_n"]) - set(meta["completed_n"])):
+        done = meta["rounds_done"].get(str(n), 0)
+        why = meta["errors"].get(str(n)) or "the run was stopped"
+        not_run.append(f"- N = {n}: not completed, {done} round(s) done ({why})")
     md += not_run or ["- nothing: every tool ran at every N asked for."]
     if meta.get("notes"):
         md += ["", "## Notes"] + [f"- {note}" for note in meta["notes"]]
