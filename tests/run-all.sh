@@ -6,10 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 # Host tools the tests use: `file` (static agent check), sshd (the SSH layer's tests run real
-# OpenSSH servers on 127.0.0.1).
+# OpenSSH servers on 127.0.0.1), python3-venv.
 need=()
 command -v file >/dev/null || need+=(file)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server openssh-client)
+# venvs for moto (the EC2 inventory tests), ansible-vault (interop) and checkov.
+python3 -c 'import ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
