@@ -175,10 +175,10 @@ fn handle(request: Request, greeted: &mut bool, me: &AgentIdentity, cancel: &Ato
         }),
         RequestBody::Run(call) => {
             if call.no_log {
-                log_info!("run {} (no_log)", call.module);
+                log_debug!("run {} (no_log)", call.module);
             } else {
                 let keys: Vec<&str> = call.args.keys().map(String::as_str).collect();
-                log_info!("run {} check={} keys={keys:?}", call.module, call.check);
+                log_debug!("run {} check={} keys={keys:?}", call.module, call.check);
             }
             let result = modules::dispatch(&call, cancel);
             if result.failed {

@@ -8,7 +8,10 @@
 #   <name>-registry TLS + basic-auth registry, registry.<name>.test:5000 for the VMs,
 #                   127.0.0.1:<port> for the host, holding app:v1, app:v2, app:v3
 # Env: TESTBED_NAME (playtb), TESTBED_VMS (3), TESTBED_DIR (<repo>/.testbed/<name>),
-#      TESTBED_DOCKER_PREINSTALLED (0; 1 = VMs come with docker.io), TESTBED_REGISTRY (1).
+#      TESTBED_DOCKER_PREINSTALLED (0; 1 = VMs come with docker.io), TESTBED_REGISTRY (1),
+#      TESTBED_BASTION_VIA (port: 127.0.0.1:<published port>, through Docker's userland proxy;
+#      ip: the bastion's address on <name>-public, port 22, a direct TCP connection as to a real
+#      bastion; the benchmark uses it, because the proxy delays small packets).
 # Idempotent: containers that already run the right image with the right key are kept.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -19,6 +22,8 @@ DOCKER_PREINSTALLED="${TESTBED_DOCKER_PREINSTALLED:-0}"
 WITH_REGISTRY="${TESTBED_REGISTRY:-1}"
 if ! [[ $VMS =~ ^[0-9]+$ ]] || ((VMS < 1 || VMS > 100)); then die "TESTBED_VMS='$VMS' must be a number from 1 to 100"; fi
 [[ $DOCKER_PREINSTALLED == [01] ]] || die "TESTBED_DOCKER_PREINSTALLED='$DOCKER_PREINSTALLED' must be 0 or 1"
+BASTION_VIA="${TESTBED_BASTION_VIA:-port}"
+[[ $BASTION_VIA == port || $BASTION_VIA == ip ]] || die "TESTBED_BASTION_VIA='$BASTION_VIA' must be port or ip"
 [[ $WITH_REGISTRY == [01] ]] || die "TESTBED_REGISTRY='$WITH_REGISTRY' must be 0 or 1"
 started_at=$SECONDS
 
@@ -242,10 +247,19 @@ while ((${#pending[@]})); do
   fi
 done
 
-BASTION_PORT="$(docker port "$TESTBED_BASTION" 22/tcp | grep -m1 -o '[0-9]*$')"
-# The published port must land on the bastion's public side: read sshd's banner through it.
-banner="$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$BASTION_PORT && head -c 4 <&3" 2>/dev/null || true)"
-[[ $banner == SSH- ]] || die "127.0.0.1:$BASTION_PORT does not reach the bastion's sshd" \
+if [[ $BASTION_VIA == ip ]]; then
+  BASTION_HOST="$(docker inspect -f "{{(index .NetworkSettings.Networks \"$TESTBED_NET_PUBLIC\").IPAddress}}" "$TESTBED_BASTION")"
+  BASTION_PORT=22
+else
+  BASTION_HOST=127.0.0.1
+  BASTION_PORT="$(docker port "$TESTBED_BASTION" 22/tcp | grep -m1 -o '[0-9]*$')"
+fi
+# known_hosts names a host on port 22 plainly, any other port as [host]:port.
+BASTION_KNOWN_AS="[$BASTION_HOST]:$BASTION_PORT"
+[[ $BASTION_PORT == 22 ]] && BASTION_KNOWN_AS="$BASTION_HOST"
+# The address must land on the bastion's public side: read sshd's banner through it.
+banner="$(timeout 5 bash -c "exec 3<>/dev/tcp/$BASTION_HOST/$BASTION_PORT && head -c 4 <&3" 2>/dev/null || true)"
+[[ $banner == SSH- ]] || die "$BASTION_HOST:$BASTION_PORT does not reach the bastion's sshd" \
   "the port may be routed through $TESTBED_NET_PRIVATE, which the host is blocked from; docker inspect $TESTBED_BASTION"
 
 private_ip() { docker inspect -f "{{(index .NetworkSettings.Networks \"$TESTBED_NET_PRIVATE\").IPAddress}}" "$1"; }
@@ -274,7 +288,7 @@ fi
 probe="${probe##*: }"
 docker exec "$TESTBED_BASTION" timeout 3 bash -c "exec 3<>/dev/tcp/$probe_ip/22" ||
   die "the bastion cannot reach vm1 at $probe_ip:22" "docker network inspect $TESTBED_NET_PRIVATE"
-log "proof: host -> vm1 $probe_ip:22 fails (${probe:-timeout}); bastion -> vm1 $probe_ip:22 open; host -> bastion 127.0.0.1:$BASTION_PORT open"
+log "proof: host -> vm1 $probe_ip:22 fails (${probe:-timeout}); bastion -> vm1 $probe_ip:22 open; host -> bastion $BASTION_HOST:$BASTION_PORT open"
 
 # ---- state files ----------------------------------------------------------------------------------
 # Each file is written beside its final name and renamed, so a test never reads half a file.
@@ -283,7 +297,7 @@ write_state() { # write_state FILE (content on stdin)
 }
 
 {
-  while read -r type key _; do printf '[127.0.0.1]:%s %s %s\n' "$BASTION_PORT" "$type" "$key"; done <<<"${HOSTKEYS[$TESTBED_BASTION]}"
+  while read -r type key _; do printf '%s %s %s\n' "$BASTION_KNOWN_AS" "$type" "$key"; done <<<"${HOSTKEYS[$TESTBED_BASTION]}"
   for ((i = 0; i < VMS; i++)); do
     while read -r type key _; do printf '%s %s %s\n' "${VM_IPS[$i]}" "$type" "$key"; done <<<"${HOSTKEYS[${VM_CONTAINERS[$i]}]}"
   done
@@ -291,7 +305,7 @@ write_state() { # write_state FILE (content on stdin)
 
 {
   printf '# Written by tests/testbed/up.sh for testbed %s. Use: ssh -F %s vm1\n' "$TESTBED_NAME" "$STATE/ssh_config"
-  printf 'Host bastion\n  HostName 127.0.0.1\n  Port %s\n' "$BASTION_PORT"
+  printf 'Host bastion\n  HostName %s\n  Port %s\n' "$BASTION_HOST" "$BASTION_PORT"
   for ((i = 0; i < VMS; i++)); do
     printf 'Host %s\n  HostName %s\n  ProxyJump bastion\n' "${VM_NAMES[$i]}" "${VM_IPS[$i]}"
   done
@@ -303,12 +317,12 @@ write_state() { # write_state FILE (content on stdin)
 
 # ansible-playbook: ProxyJump given with -o would not carry these options to the jump host, so the
 # bastion hop is a ProxyCommand that names its own key and known_hosts.
-proxy="ssh -W %h:%p -q -p $BASTION_PORT -i $KEY -o IdentitiesOnly=yes -o BatchMode=yes -o UserKnownHostsFile=$STATE/known_hosts -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes play@127.0.0.1"
+proxy="ssh -W %h:%p -q -p $BASTION_PORT -i $KEY -o IdentitiesOnly=yes -o BatchMode=yes -o UserKnownHostsFile=$STATE/known_hosts -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes play@$BASTION_HOST"
 {
   printf '# Written by tests/testbed/up.sh for testbed %s.\n[vms]\n' "$TESTBED_NAME"
   for ((i = 0; i < VMS; i++)); do printf '%s ansible_host=%s\n' "${VM_NAMES[$i]}" "${VM_IPS[$i]}"; done
   printf '\n[all:vars]\nansible_user=play\nansible_ssh_private_key_file=%s\n' "$KEY"
-  printf 'play_bastion=play@127.0.0.1:%s\nplay_known_hosts=%s\n' "$BASTION_PORT" "$STATE/known_hosts"
+  printf 'play_bastion=play@%s:%s\nplay_known_hosts=%s\n' "$BASTION_HOST" "$BASTION_PORT" "$STATE/known_hosts"
   # Fifty handshakes through one bastion on two cores outlast ansible's default 10 s.
   printf 'ansible_ssh_timeout=60\n'
   printf "ansible_ssh_common_args='-o ProxyCommand=\"%s\" -o UserKnownHostsFile=%s -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -i %s'\n" \
@@ -328,9 +342,9 @@ proxy="ssh -W %h:%p -q -p $BASTION_PORT -i $KEY -o IdentitiesOnly=yes -o BatchMo
   q TESTBED_VM_IMAGE "$VM_IMAGE"
   q TESTBED_DOCKER_PREINSTALLED "$DOCKER_PREINSTALLED"
   q TESTBED_BASTION_CONTAINER "$TESTBED_BASTION"
-  q TESTBED_BASTION_HOST 127.0.0.1
+  q TESTBED_BASTION_HOST "$BASTION_HOST"
   q TESTBED_BASTION_PORT "$BASTION_PORT"
-  q TESTBED_BASTION "play@127.0.0.1:$BASTION_PORT"
+  q TESTBED_BASTION "play@$BASTION_HOST:$BASTION_PORT"
   q TESTBED_BASTION_PRIVATE_IP "$(private_ip "$TESTBED_BASTION")"
   q TESTBED_SSH_USER play
   q TESTBED_SSH_KEY "$KEY"
@@ -355,5 +369,5 @@ proxy="ssh -W %h:%p -q -p $BASTION_PORT -i $KEY -o IdentitiesOnly=yes -o BatchMo
 
 shown="${VM_IPS[*]:0:5}"
 ((VMS > 5)) && shown+=" ..."
-log "testbed '$TESTBED_NAME' is up in $((SECONDS - started_at))s: bastion 127.0.0.1:$BASTION_PORT, $VMS VM(s) $shown"
+log "testbed '$TESTBED_NAME' is up in $((SECONDS - started_at))s: bastion $BASTION_HOST:$BASTION_PORT, $VMS VM(s) $shown"
 log "state: $STATE (source env.sh; ssh -F $STATE/ssh_config vm1)"

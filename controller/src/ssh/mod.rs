@@ -17,6 +17,7 @@ pub mod known_hosts;
 mod options;
 mod pattern;
 mod pool;
+mod quickack;
 mod resolve;
 mod session;
 

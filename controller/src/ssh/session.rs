@@ -15,6 +15,7 @@ use super::error::{CONNECT_HINT, STALLED_HINT};
 use super::handler::{ClientHandler, HostKeyCheck, Refusal};
 use super::known_hosts::{has_cert_authority, load_known_hosts, lookup_name, KnownHostsEntry};
 use super::options::{host_port, ConnectOptions};
+use super::quickack;
 use super::SshError;
 
 /// An authenticated connection. Cheap to clone; the connection closes when the last clone
@@ -208,7 +209,8 @@ pub(crate) async fn connect_hop(
             tokio::time::timeout(wait, client::connect_stream(config, stream, handler)).await
         }
         None => {
-            let stream = tcp_connect(&opts.host, opts.port, wait).await?;
+            let stream =
+                quickack::QuickAckStream::new(tcp_connect(&opts.host, opts.port, wait).await?);
             tokio::time::timeout(wait, client::connect_stream(config, stream, handler)).await
         }
     };
