@@ -16,7 +16,13 @@ const TOKEN: &str = "test-access-token";
 const EMAIL: &str = "inventory@fleet-project.iam.gserviceaccount.com";
 const FILTER: &str = "(status = RUNNING) (labels.env = prod)";
 
-fn instance(name: &str, zone: &str, ip: &str, nat: Option<&str>, labels: Value) -> Value {
+pub(crate) fn instance(
+    name: &str,
+    zone: &str,
+    ip: &str,
+    nat: Option<&str>,
+    labels: Value,
+) -> Value {
     let base = "https://www.googleapis.com/compute/v1/projects/fleet-project";
     let mut nic = json!({
         "network": format!("{base}/global/networks/fleet"),
@@ -101,8 +107,9 @@ fn token_answer(req: &Request, public_key: &Path, dir: &Path) -> (u16, String) {
     )
 }
 
-/// `GET /compute/v1/projects/<p>/aggregated/instances`.
-fn list_answer(req: &Request) -> (u16, String) {
+/// `GET /compute/v1/projects/<p>/aggregated/instances`; project `testbed-project` lists
+/// `testbed` (one zone, one page).
+fn list_answer(req: &Request, testbed: &[Value]) -> (u16, String) {
     if req.headers.get("authorization").map(String::as_str) != Some(&format!("Bearer {TOKEN}")) {
         return google_error(
             401,
@@ -120,6 +127,11 @@ fn list_answer(req: &Request) -> (u16, String) {
     }
     match project {
         "fleet-project" => {}
+        "testbed-project" => {
+            let page = json!({"kind": "compute#instanceAggregatedList",
+                "items": {"zones/local-a": {"instances": testbed}}});
+            return (200, page.to_string());
+        }
         "locked-project" => {
             return google_error(
                 403,
@@ -171,13 +183,18 @@ fn list_answer(req: &Request) -> (u16, String) {
 }
 
 /// A fake Google: the token endpoint and the Compute API on one local port.
-struct FakeGoogle {
+pub(crate) struct FakeGoogle {
     server: Server,
     dir: PathBuf,
 }
 
 impl FakeGoogle {
     fn start(name: &str) -> FakeGoogle {
+        Self::with_testbed(name, Vec::new())
+    }
+
+    /// Also lists `testbed` as the instances of project `testbed-project`.
+    pub(crate) fn with_testbed(name: &str, testbed: Vec<Value>) -> FakeGoogle {
         let dir = scratch(name);
         let (private_pem, public_key) = rsa_key(&dir, "sa");
         let verify_dir = dir.clone();
@@ -187,7 +204,7 @@ impl FakeGoogle {
                 if p.starts_with("/compute/v1/projects/")
                     && p.ends_with("/aggregated/instances") =>
             {
-                list_answer(req)
+                list_answer(req, &testbed)
             }
             _ => google_error(404, "no such route", "notFound"),
         });
@@ -205,7 +222,7 @@ impl FakeGoogle {
     }
 
     /// Writes `gcp.yml` with the endpoint and key filled in, plus `extra` lines.
-    fn config(&self, file: &str, projects: &str, extra: &str) -> PathBuf {
+    pub(crate) fn config(&self, file: &str, projects: &str, extra: &str) -> PathBuf {
         let path = self.dir.join(file);
         write(
             &path,
