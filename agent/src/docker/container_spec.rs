@@ -89,7 +89,17 @@ pub fn canonical_json(v: &Value) -> String {
 /// blank lines; values taken literally). Returns the variables and the sha256 of the bytes.
 /// Errors name the line number, never its content (it may hold a secret).
 pub fn read_env_file(path: &str) -> Result<(BTreeMap<String, String>, EnvFileInfo), String> {
-    let raw = std::fs::read(path).map_err(|e| format!("env_file {path}: cannot read it: {e}"))?;
+    read_env_file_as(path, false)
+}
+
+/// [`read_env_file`], in check mode seeing what an earlier check-mode `copy` would have
+/// written there (see `fsutil::planned`).
+pub fn read_env_file_as(
+    path: &str,
+    check: bool,
+) -> Result<(BTreeMap<String, String>, EnvFileInfo), String> {
+    let raw = crate::fsutil::planned::read(std::path::Path::new(path), check)
+        .map_err(|e| format!("env_file {path}: cannot read it: {e}"))?;
     let text =
         String::from_utf8(raw.clone()).map_err(|_| format!("env_file {path}: not UTF-8 text"))?;
     let mut vars = BTreeMap::new();

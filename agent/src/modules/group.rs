@@ -67,12 +67,28 @@ pub fn run(a: Args, ctx: &Context<'_>) -> ModuleOutcome {
     if let (Some(argv), false) = (&argv, ctx.check) {
         common::run_account_tool(argv, None, &[0], ctx)?;
     }
+    let mut diff = None;
+    if let (Some(argv), true) = (&argv, ctx.diff) {
+        let before = match &current {
+            Some(g) => format!("present (gid {})", g.gid),
+            None => "absent".into(),
+        };
+        diff = Some(common::state_diff(
+            &format!("group {name}"),
+            &[("state", before)],
+            &[
+                ("state", if present { "present" } else { "absent" }.into()),
+                ("run", argv.join(" ")),
+            ],
+        ));
+    }
     let mut result = ModuleResult::changed(argv.is_some())
         .with("name", name.clone())
         .with("state", if present { "present" } else { "absent" });
     if let Some(g) = accounts::group_by_name(&name) {
         result = result.with("gid", g.gid);
     }
+    result.diff.extend(diff);
     Ok(result.with("system", a.system == Some(true)))
 }
 

@@ -248,6 +248,9 @@ pub fn run(a: Args, ctx: &Context<'_>) -> ModuleOutcome {
         }
     }
     result.changed = !actions.is_empty();
+    if ctx.diff && !actions.is_empty() {
+        result.diff.push(unit_diff(name, &unit, &actions));
+    }
     let after = if actions.is_empty() || ctx.check {
         unit
     } else {
@@ -270,6 +273,38 @@ pub fn run(a: Args, ctx: &Context<'_>) -> ModuleOutcome {
         result = result.with("state", s);
     }
     Ok(result)
+}
+
+/// The unit's state before and after `actions` (predicted: check mode runs none of them).
+fn unit_diff(name: &str, unit: &UnitState, actions: &[Action]) -> play_protocol::Diff {
+    let active = |running: bool| if running { "active" } else { "inactive" }.to_string();
+    let yes = |b: bool| if b { "yes" } else { "no" }.to_string();
+    let (mut running, mut enabled, mut masked) = (unit.running(), unit.enabled, unit.masked());
+    for a in actions {
+        match a {
+            Action::Start | Action::Restart | Action::Reload => running = true,
+            Action::Stop => running = false,
+            Action::Enable => enabled = true,
+            Action::Disable => enabled = false,
+            Action::Mask => masked = true,
+            Action::Unmask => masked = false,
+        }
+    }
+    let verbs: Vec<&str> = actions.iter().map(|a| a.verb()).collect();
+    super::common::state_diff(
+        &format!("service {name}"),
+        &[
+            ("state", active(unit.running())),
+            ("enabled", yes(unit.enabled)),
+            ("masked", yes(unit.masked())),
+        ],
+        &[
+            ("state", active(running)),
+            ("enabled", yes(enabled)),
+            ("masked", yes(masked)),
+            ("systemctl", verbs.join(", ")),
+        ],
+    )
 }
 
 fn run_ok(scope: Option<&str>, argv: &[&str], ctx: &Context<'_>) -> Result<(), ModuleError> {

@@ -173,6 +173,17 @@ async fn run_on_host(
 
     let status = status_of(&outcome);
     let ignored = status == Status::Failed && scope.ignore_errors;
+    if let Some(rec) = &engine.opts.recorder {
+        let word = serde_json::to_value(status).unwrap_or_default();
+        rec.result(
+            host,
+            &spec.task.display_name(),
+            location(spec.task),
+            word.as_str().unwrap_or("?"),
+            &outcome,
+            no_log,
+        );
+    }
     if status != Status::Skipped || common.loop_.is_none() || outcome.get("results").is_none() {
         engine.printer.host_result(&HostResult {
             host,
@@ -557,8 +568,14 @@ async fn call_module(
             } else {
                 local_files::prepare_copy(&mut args, &dirs)
             };
-            if let Err(msg) = prepared {
-                return json!({"failed": true, "changed": false, "msg": msg});
+            match prepared {
+                Err(msg) => return json!({"failed": true, "changed": false, "msg": msg}),
+                Ok(Some(path)) => {
+                    if let Some(rec) = &engine.opts.recorder {
+                        rec.local_file(path);
+                    }
+                }
+                Ok(None) => {}
             }
             agent_module
         }
@@ -588,6 +605,9 @@ async fn call_module(
     };
     if engine.opts.rollback && agent_module == "release" {
         args.insert("_rollback".into(), Value::Bool(true));
+    }
+    if let Some(rec) = &engine.opts.recorder {
+        rec.input(host, agent_module, &args);
     }
     let call = ModuleCall {
         module: agent_module.to_string(),
