@@ -7,7 +7,7 @@
 //! release pinned to the planned digest, compare fingerprints (no change) -> only then run
 //! for real with the same pins, so the planned images deploy even if a tag moved.
 
-use super::plan::{check_run, pins_of, static_files};
+use super::plan::{check_run, extra_vars_hash, pins_of, static_files};
 use super::playbook::{build_engine, execute, load, printer_for, Fail};
 use crate::cli::ApplyArgs;
 use crate::output::{Mode, Printer, PrinterOptions, Secrets};
@@ -80,6 +80,15 @@ async fn apply(args: &ApplyArgs) -> Result<i32, Fail> {
             ),
         ));
     }
+    if plan.compute_seal(&key) != plan.seal {
+        return Err((
+            exit::ERROR,
+            format!(
+                "apply of {} refused: the plan file was edited after `play plan` wrote it (its seal does not match); run `play plan` again and review the new plan",
+                plan_path.display()
+            ),
+        ));
+    }
     let max_age = parse_age(&args.max_age).map_err(|e| (exit::BAD_OPTIONS, e))?;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -131,15 +140,16 @@ async fn apply(args: &ApplyArgs) -> Result<i32, Fail> {
     let mut files = static_files(&run, &loaded);
     files.extend(plan.inputs.files.iter().map(|f| f.path.clone()));
     let mut problems = inputs::compare_files(&plan.inputs.files, &inputs::hash_files(&key, &files));
-    let pins = pins_of(&plan);
-    let checked = check_run(&run, loaded, quiet, key.clone(), pins.clone()).await?;
-    if checked.extra_vars != plan.inputs.extra_vars {
+    if extra_vars_hash(&key, &loaded) != plan.inputs.extra_vars {
         problems
             .push("the extra vars (-e, and vaulted values in them) differ from the plan's".into());
     }
+    // Refused before any connection: no host is even looked at.
     if !problems.is_empty() {
         return Err(refused(&plan_path, "its inputs changed", &problems));
     }
+    let pins = pins_of(&plan);
+    let checked = check_run(&run, loaded, quiet, key.clone(), pins.clone()).await?;
     if checked.code != exit::OK {
         return Err((
             exit::ERROR,

@@ -18,6 +18,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// `play plan`'s exit code when some host would change (as a scheduled `--check` run's).
+pub const WOULD_CHANGE: i32 = 2;
+
 pub async fn run(args: PlanArgs) -> i32 {
     let mut run = args.run;
     run.check = true;
@@ -46,6 +49,16 @@ pub fn static_files(run: &RunArgs, loaded: &Loaded) -> BTreeSet<PathBuf> {
     inputs::static_files(&loaded.playbooks, &run.inventory.inventory, &run.extra_vars)
 }
 
+/// The keyed hash of the extra vars as parsed (vaulted values opened).
+pub fn extra_vars_hash(key: &PlanKey, loaded: &Loaded) -> String {
+    let extra: serde_json::Map<String, Value> = loaded
+        .extra_vars
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    key.hash_json(&Value::Object(extra))
+}
+
 /// Runs `loaded` in check mode with diffs, recording every task (`pins`: per-host vars, as
 /// apply pins each host's image).
 pub async fn check_run(
@@ -57,12 +70,7 @@ pub async fn check_run(
 ) -> Result<Checked, Fail> {
     check_limit(run, &loaded.inventory)?;
     let mut files = static_files(run, &loaded);
-    let extra: serde_json::Map<String, Value> = loaded
-        .extra_vars
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let extra_vars = key.hash_json(&Value::Object(extra));
+    let extra_vars = extra_vars_hash(&key, &loaded);
     let playbooks = loaded.playbooks.clone();
     let recorder = Arc::new(Recorder::new(key));
     let engine = build_engine(run, loaded, printer.clone(), |o| {
@@ -183,7 +191,7 @@ async fn plan(run: &RunArgs, out: &std::path::Path, printer: &Arc<Printer>) -> R
     let now = SystemTime::now();
     let workdir = std::env::current_dir()
         .map_err(|e| (exit::ERROR, format!("cannot read the current folder: {e}")))?;
-    let plan = Plan {
+    let mut plan = Plan {
         format: FORMAT.into(),
         version: VERSION,
         created: crate::schedule::time::rfc3339(now),
@@ -202,11 +210,13 @@ async fn plan(run: &RunArgs, out: &std::path::Path, printer: &Arc<Printer>) -> R
         },
         changing_hosts: hosts.values().filter(|h| !h.changes.is_empty()).count(),
         hosts,
+        seal: String::new(),
     };
+    plan.seal = plan.compute_seal(&key);
     print_summary(&plan, out, printer);
     plan.write(out).map_err(|e| (exit::ERROR, e))?;
     Ok(if plan.changing_hosts > 0 {
-        exit::HOST_FAILED
+        WOULD_CHANGE
     } else {
         exit::OK
     })

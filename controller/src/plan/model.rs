@@ -33,6 +33,10 @@ pub struct Plan {
     /// Hosts that would change / hosts checked.
     pub changing_hosts: usize,
     pub hosts: BTreeMap<String, HostPlan>,
+    /// Keyed hash of everything above: a plan edited after `play plan` wrote it (a pin
+    /// pointed at another digest, a host removed) is refused by `apply`.
+    #[serde(default)]
+    pub seal: String,
 }
 
 /// What the plan was computed from.
@@ -89,6 +93,13 @@ pub struct TaskRecord {
 }
 
 impl Plan {
+    /// The seal of this plan under `key` (computed with the seal field empty).
+    pub fn compute_seal(&self, key: &super::PlanKey) -> String {
+        let mut unsealed = self.clone();
+        unsealed.seal = String::new();
+        key.hash(&serde_json::to_vec(&unsealed).unwrap_or_default())
+    }
+
     /// Reads and checks a plan file; errors name the file and what to do.
     pub fn read(path: &Path) -> Result<Plan, String> {
         let text = std::fs::read_to_string(path)
@@ -193,7 +204,24 @@ mod tests {
                     }],
                 },
             )]),
+            seal: String::new(),
         }
+    }
+
+    #[test]
+    fn the_seal_catches_a_hand_edit() {
+        let key = crate::plan::PlanKey::from_bytes([5; 32]);
+        let mut plan = sample();
+        plan.seal = plan.compute_seal(&key);
+        assert_eq!(plan.compute_seal(&key), plan.seal);
+        plan.hosts
+            .get_mut("vm1")
+            .unwrap()
+            .pin
+            .as_mut()
+            .unwrap()
+            .digest = "sha256:ff".into();
+        assert_ne!(plan.compute_seal(&key), plan.seal);
     }
 
     #[test]
