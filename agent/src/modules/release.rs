@@ -269,6 +269,7 @@ fn with_common(
         .with("previous_tag", json!(cmp.previous_tag))
         .with("previous_digest", json!(cmp.previous.digest))
         .with("previous_image_id", json!(cmp.previous.image_id))
+        .with("previous_running", cmp.running)
         .with("changed_fields", json!(cmp.fields))
         .with("image_changed", cmp.image_changed)
         .with("env_keys", cmp.env.to_json())

@@ -230,7 +230,8 @@ fn print_summary(plan: &Plan, out: &std::path::Path, printer: &Printer) {
             text.push_str(&format!("{host}: no changes\n"));
             continue;
         }
-        text.push_str(&format!("{host}: {} change(s)\n", h.changes.len()));
+        let tasks = h.tasks.iter().filter(|t| t.status == "changed").count();
+        text.push_str(&format!("{host}: {tasks} task(s) would change\n"));
         for c in &h.changes {
             text.push_str(&format!("  {c}\n"));
         }

@@ -99,7 +99,7 @@ pub fn release_lines(result: &Value) -> Option<Vec<String>> {
         .map(|a| {
             a.iter()
                 .filter_map(Value::as_str)
-                .filter(|f| !matches!(*f, "image" | "env"))
+                .filter(|f| !matches!(*f, "image" | "env" | "env_file"))
                 .collect()
         })
         .unwrap_or_default();
@@ -132,7 +132,7 @@ mod tests {
             "image": "reg:5000/app:v2", "tag": "v2", "digest": d2,
             "previous_image": "reg:5000/app:v1", "previous_tag": "v1", "previous_digest": d1,
             "image_changed": true, "recreated": true,
-            "changed_fields": ["image", "env", "ports"],
+            "changed_fields": ["image", "env", "env_file", "ports"],
             "env_keys": {"added": ["APP_C"], "changed": ["APP_A"], "removed": ["APP_B"]},
         });
         assert_eq!(

@@ -25,6 +25,7 @@ const STATE_KEYS: &[&str] = &[
     "previous_image_id",
     "previous_digest",
     "previous_tag",
+    "previous_running",
     "image_changed",
     "changed_fields",
     "env_keys",
