@@ -141,10 +141,14 @@ mod tests {
             .unwrap_or_else(|e| e.into_inner());
         let ctx = Context::detached(false);
         let _ = run(args("absent", None), &ctx);
-        assert!(
-            run(args("present", None), &Context::detached(true))
-                .unwrap()
-                .changed
+        let mut check = Context::detached(true);
+        check.diff = true;
+        let r = run(args("present", None), &check).unwrap();
+        assert!(r.changed);
+        assert_eq!(r.diff[0].before, "state: absent\n");
+        assert_eq!(
+            r.diff[0].after,
+            format!("state: present\nrun: groupadd {NAME}\n")
         );
         assert!(accounts::group_by_name(NAME).is_none());
         assert!(run(args("present", Some(48_123)), &ctx).unwrap().changed);

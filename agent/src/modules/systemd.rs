@@ -334,6 +334,18 @@ mod tests {
     }
 
     #[test]
+    fn the_diff_shows_the_state_before_and_after_the_actions() {
+        let u = unit("inactive", "disabled", false);
+        let d = unit_diff("nginx", &u, &[Action::Enable, Action::Start]);
+        assert_eq!(d.before_header.as_deref(), Some("service nginx"));
+        assert_eq!(d.before, "state: inactive\nenabled: no\nmasked: no\n");
+        assert_eq!(
+            d.after,
+            "state: active\nenabled: yes\nmasked: no\nsystemctl: enable, start\n"
+        );
+    }
+
+    #[test]
     fn plans_only_what_differs() {
         let u = unit("inactive", "disabled", false);
         assert_eq!(
