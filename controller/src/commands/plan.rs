@@ -222,8 +222,11 @@ async fn plan(run: &RunArgs, out: &std::path::Path, printer: &Arc<Printer>) -> R
     })
 }
 
-/// The reviewer's view: per host, what would change.
+/// The reviewer's view: per host, what would change (not with --json: stdout is the report).
 fn print_summary(plan: &Plan, out: &std::path::Path, printer: &Printer) {
+    if printer.is_json() {
+        return;
+    }
     let mut text = crate::output::banner("PLAN", &out.display().to_string());
     for (host, h) in &plan.hosts {
         if h.changes.is_empty() {
@@ -251,4 +254,47 @@ fn print_summary(plan: &Plan, out: &std::path::Path, printer: &Printer) {
         ));
     }
     printer.plain(&text);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::recorder::SeenRelease;
+
+    fn seen(releases: &[(&str, Option<&str>)]) -> HostSeen {
+        HostSeen {
+            releases: releases
+                .iter()
+                .map(|(service, digest)| SeenRelease {
+                    service: service.to_string(),
+                    image: "reg/app:v2".into(),
+                    digest: digest.map(str::to_string),
+                })
+                .collect(),
+            ..HostSeen::default()
+        }
+    }
+
+    #[test]
+    fn pins_one_release_per_host_by_digest_or_refuses() {
+        assert_eq!(pin_for("vm1", &seen(&[])).unwrap(), None);
+        let pin = pin_for("vm1", &seen(&[("app", Some("sha256:aa"))]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (pin.service.as_str(), pin.digest.as_str()),
+            ("app", "sha256:aa")
+        );
+        let e = pin_for("vm1", &seen(&[("app", None)])).unwrap_err();
+        assert!(
+            e.starts_with("vm1: cannot pin reg/app:v2") && e.contains("registry"),
+            "{e}"
+        );
+        let e = pin_for(
+            "vm2",
+            &seen(&[("app", Some("sha256:aa")), ("db", Some("sha256:bb"))]),
+        )
+        .unwrap_err();
+        assert!(e.contains("several services (app, db)"), "{e}");
+    }
 }

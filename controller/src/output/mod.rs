@@ -104,6 +104,11 @@ impl Printer {
         &self.secrets
     }
 
+    /// `--json`: stdout carries the JSON report only.
+    pub fn is_json(&self) -> bool {
+        self.opts.mode == Mode::Json
+    }
+
     pub fn verbosity(&self) -> u8 {
         self.opts.verbosity
     }

@@ -53,8 +53,13 @@ fn first_difference(plan: &[TaskRecord], now: &[TaskRecord]) -> Option<String> {
             ));
         }
         if p.status != n.status {
+            let hint = if p.status == "changed" && n.status == "ok" {
+                " (was this plan applied already?)"
+            } else {
+                ""
+            };
             return Some(format!(
-                "task {}: the plan saw '{}', the check now sees '{}': the host's state changed",
+                "task {}: the plan saw '{}', the check now sees '{}': the host's state changed{hint}",
                 where_(p),
                 p.status,
                 n.status
