@@ -326,6 +326,19 @@ fn plan_review_apply_and_refusals() {
                 .unwrap(),
             "{vm}"
         );
+        // What runs is that image, not only what the label says.
+        let repo_digests = tb.exec(
+            vm,
+            "docker image inspect \"$(docker inspect app --format '{{.Image}}')\" --format '{{json .RepoDigests}}'",
+        );
+        let repo_digests = String::from_utf8_lossy(&repo_digests.stdout).into_owned();
+        let pinned = planned["hosts"][vm.as_str()]["pin"]["digest"]
+            .as_str()
+            .unwrap();
+        assert!(
+            repo_digests.contains(&format!("/app@{pinned}")),
+            "{vm} runs {repo_digests}, not the planned {pinned}"
+        );
         let env =
             String::from_utf8_lossy(&tb.exec(vm, "cat /etc/play/app/.env").stdout).into_owned();
         assert!(
