@@ -52,11 +52,13 @@ pub fn parse_age(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(secs))
 }
 
-fn refused(plan_path: &std::path::Path, what: &str, problems: &[String]) -> Fail {
+const PLAN_AGAIN: &str = "run `play plan` again and review the new plan";
+
+fn refused(plan_path: &std::path::Path, what: &str, problems: &[String], next: &str) -> Fail {
     (
         exit::ERROR,
         format!(
-            "apply of {} refused, nothing was changed: {what}:\n  - {}\nrun `play plan` again and review the new plan",
+            "apply of {} refused, nothing was changed: {what}:\n  - {}\n{next}",
             plan_path.display(),
             problems.join("\n  - ")
         ),
@@ -105,6 +107,7 @@ async fn apply(args: &ApplyArgs) -> Result<i32, Fail> {
                 age / 60,
                 args.max_age
             )],
+            PLAN_AGAIN,
         ));
     }
     std::env::set_current_dir(&plan.workdir).map_err(|e| {
@@ -146,19 +149,45 @@ async fn apply(args: &ApplyArgs) -> Result<i32, Fail> {
     }
     // Refused before any connection: no host is even looked at.
     if !problems.is_empty() {
-        return Err(refused(&plan_path, "its inputs changed", &problems));
+        return Err(refused(
+            &plan_path,
+            "its inputs changed",
+            &problems,
+            PLAN_AGAIN,
+        ));
     }
     let pins = pins_of(&plan);
-    let checked = check_run(&run, loaded, quiet, key.clone(), pins.clone()).await?;
+    let printer = printer_for(&run);
+    printer.plain(&format!(
+        "Checking {} host(s) against {} (check mode, releases pinned to the planned digests)...",
+        plan.hosts.len(),
+        plan_path.display()
+    ));
+    let checked = check_run(&run, loaded, quiet.clone(), key.clone(), pins.clone()).await?;
     if checked.code != exit::OK {
-        return Err((
-            exit::ERROR,
-            format!(
-                "apply of {} refused, nothing was changed: the check before applying failed or did not reach every host (exit {}, see above); fix that, then apply again",
-                plan_path.display(),
-                checked.code
-            ),
-        ));
+        let mut failures: Vec<String> = checked
+            .hosts
+            .iter()
+            .flat_map(|(h, seen)| seen.failures.iter().map(move |f| format!("{h}: {f}")))
+            // This printer knows the run's secrets (the caller's does not).
+            .map(|f| quiet.secrets().censor(&f))
+            .collect();
+        if failures.is_empty() {
+            failures.push(format!("the check ended with exit code {}", checked.code));
+        }
+        let (_, msg) = refused(
+            &plan_path,
+            "the check before applying did not pass",
+            &failures,
+            "fix that, then apply again (or run `play plan` again)",
+        );
+        // Unreachable keeps its own exit code, as in a playbook run.
+        let code = if checked.code == exit::HOST_UNREACHABLE {
+            exit::HOST_UNREACHABLE
+        } else {
+            exit::ERROR
+        };
+        return Err((code, msg));
     }
     let now_tasks: BTreeMap<String, _> = checked
         .hosts
@@ -171,9 +200,9 @@ async fn apply(args: &ApplyArgs) -> Result<i32, Fail> {
             &plan_path,
             "hosts drifted from what the plan saw",
             &drift,
+            PLAN_AGAIN,
         ));
     }
-    let printer = printer_for(&run);
     printer.plain(&format!(
         "Applying {} (made {} by {}): inputs unchanged, {} host(s) as the plan saw them.",
         plan_path.display(),

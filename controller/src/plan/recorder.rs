@@ -62,6 +62,7 @@ struct HostLog {
     pending_inputs: Vec<String>,
     changes: Vec<String>,
     releases: Vec<SeenRelease>,
+    failures: Vec<String>,
 }
 
 /// Collects one check run.
@@ -77,6 +78,9 @@ pub struct HostSeen {
     pub tasks: Vec<TaskRecord>,
     pub changes: Vec<String>,
     pub releases: Vec<SeenRelease>,
+    /// Tasks that failed or found the host unreachable, with the reason (not for the plan
+    /// file: for the operator, censored on output).
+    pub failures: Vec<String>,
 }
 
 impl Recorder {
@@ -127,6 +131,14 @@ impl Recorder {
             "seen": state_material(result),
         }));
         let changes = change_lines(task, status, result, no_log);
+        let failure = matches!(status, "failed" | "unreachable").then(|| {
+            let why = if no_log {
+                "details hidden: no_log"
+            } else {
+                result.get("msg").and_then(Value::as_str).unwrap_or("")
+            };
+            format!("task '{task}' {status}: {why}")
+        });
         let releases = releases_in(result);
         self.with_host(host, |h| {
             let inputs = (!h.pending_inputs.is_empty()).then(|| {
@@ -145,6 +157,7 @@ impl Recorder {
                 inputs,
             });
             h.changes.extend(changes);
+            h.failures.extend(failure);
             h.releases.extend(releases);
         });
     }
@@ -165,6 +178,7 @@ impl Recorder {
                     HostSeen {
                         tasks: h.tasks,
                         changes: h.changes,
+                        failures: h.failures,
                         releases: h.releases,
                     },
                 )

@@ -79,12 +79,13 @@ pub async fn run_task(
         hosts.to_vec()
     };
     let forks = Arc::new(Semaphore::new(engine.opts.forks.max(1)));
+    let name = name.as_str();
     let results = futures_join(targets.iter().map(|slot| {
         let forks = forks.clone();
         let hostvars = hostvars.as_ref();
         async move {
             let _permit = forks.acquire().await.ok();
-            run_on_host(engine, pctx, spec, slot, hostvars).await
+            run_on_host(engine, pctx, spec, slot, hostvars, name).await
         }
     }))
     .await;
@@ -151,6 +152,7 @@ async fn run_on_host(
     spec: &TaskSpec<'_>,
     slot: &Arc<HostSlot>,
     hostvars: Option<&Value>,
+    name: &str,
 ) -> Value {
     let host = slot.name.as_str();
     let mut state = slot.state.lock().await;
@@ -177,7 +179,7 @@ async fn run_on_host(
         let word = serde_json::to_value(status).unwrap_or_default();
         rec.result(
             host,
-            &spec.task.display_name(),
+            name,
             location(spec.task),
             word.as_str().unwrap_or("?"),
             &outcome,
