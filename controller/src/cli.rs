@@ -31,6 +31,50 @@ pub enum Command {
     Vault(crate::vault::cli::VaultArgs),
     /// Scheduled runs as systemd timers: apply or check for drift on a calendar.
     Schedule(crate::schedule::cli::ScheduleArgs),
+    /// Check what a playbook run would change (check mode with diffs) and write it into a
+    /// plan file for review. Exit 0: no change; 2: changes; 1/4: a host failed/unreachable.
+    Plan(Box<PlanArgs>),
+    /// Run a reviewed plan exactly (each host's release pinned to the planned digest), or
+    /// refuse, changing nothing, if its files, vars or hosts changed since `play plan`.
+    Apply(Box<ApplyArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Where to write the plan (JSON, mode 0600).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: PathBuf,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The plan file `play plan -o FILE` wrote.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+
+    /// Refuse plans older than this (`90m`, `24h`, `2d`).
+    #[arg(
+        long = "max-age",
+        value_name = "AGE",
+        env = "PLAY_PLAN_MAX_AGE",
+        default_value = "24h"
+    )]
+    pub max_age: String,
+
+    /// Vault password sources: a plan never stores them.
+    #[command(flatten)]
+    pub vault: crate::vault::cli::VaultOpts,
+
+    /// More output (-v, -vv, -vvv).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Colour: auto (on a terminal), always, never.
+    #[arg(long = "color", value_name = "WHEN", default_value = "auto")]
+    pub color: String,
 }
 
 #[derive(Debug, Args)]

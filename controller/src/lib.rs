@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod inventory;
 pub mod output;
+pub mod plan;
 pub mod playbook;
 pub mod run;
 pub mod schedule;

@@ -88,8 +88,14 @@ pub fn canonical_json(v: &Value) -> String {
 /// Reads a Docker env file the way the Docker SDK does (`KEY=VALUE` lines, `#` comments,
 /// blank lines; values taken literally). Returns the variables and the sha256 of the bytes.
 /// Errors name the line number, never its content (it may hold a secret).
-pub fn read_env_file(path: &str) -> Result<(BTreeMap<String, String>, EnvFileInfo), String> {
-    let raw = std::fs::read(path).map_err(|e| format!("env_file {path}: cannot read it: {e}"))?;
+/// In check mode, reads what an earlier check-mode `copy` would have written there (see
+/// `fsutil::planned`).
+pub fn read_env_file_as(
+    path: &str,
+    check: bool,
+) -> Result<(BTreeMap<String, String>, EnvFileInfo), String> {
+    let raw = crate::fsutil::planned::read(std::path::Path::new(path), check)
+        .map_err(|e| format!("env_file {path}: cannot read it: {e}"))?;
     let text =
         String::from_utf8(raw.clone()).map_err(|_| format!("env_file {path}: not UTF-8 text"))?;
     let mut vars = BTreeMap::new();
@@ -423,6 +429,21 @@ pub fn diff_text(
             after.push('\n');
             continue;
         }
+        if f == "env_file" {
+            // The path only: the file's sha256 is a plain hash of secrets, which output must
+            // not carry (a short secret could be brute-forced from it).
+            let path = |v: Option<&Value>| {
+                v.and_then(|v| v["env_file"]["path"].as_str())
+                    .unwrap_or("(none)")
+                    .to_string()
+            };
+            before.push_str(&format!("env_file: {}\n", path(old)));
+            after.push_str(&format!(
+                "env_file: {} (content changed)\n",
+                path(Some(new))
+            ));
+            continue;
+        }
         let show = |v: Option<&Value>| {
             v.and_then(|v| v.get(f))
                 .map(|x| x.to_string())
@@ -468,14 +489,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".env");
         std::fs::write(&path, "# c\nDB=postgres://x\n\nTOKEN=abc\n").unwrap();
-        let (vars, info) = read_env_file(path.to_str().unwrap()).unwrap();
+        let (vars, info) = read_env_file_as(path.to_str().unwrap(), false).unwrap();
         assert_eq!(vars["DB"], "postgres://x");
         let mut a = spec();
         a.env_file = Some(info);
         // A comment-only edit changes the file's bytes, so it counts too.
         std::fs::write(&path, "# changed\nDB=postgres://x\n\nTOKEN=abc\n").unwrap();
         let mut b = spec();
-        b.env_file = Some(read_env_file(path.to_str().unwrap()).unwrap().1);
+        b.env_file = Some(read_env_file_as(path.to_str().unwrap(), false).unwrap().1);
         assert_ne!(a.config_hash(), b.config_hash());
     }
 
@@ -516,6 +537,20 @@ mod tests {
         let (before, after) = diff_text(Some(&s.public_view()), &t.public_view(), &fields, &env);
         assert!(!before.contains("hunter") && !after.contains("hunter"));
         assert!(after.contains("values changed: SECRET"), "{after}");
+
+        // An env file's content hash is a plain hash of secrets: the diff names its path only.
+        let file = |sha: &str| EnvFileInfo {
+            path: "/etc/app/.env".into(),
+            sha256: sha.into(),
+        };
+        let (mut a, mut b) = (spec(), spec());
+        a.env_file = Some(file(&"a".repeat(64)));
+        b.env_file = Some(file(&"b".repeat(64)));
+        let (fields, env) = changed_fields(Some(&a.public_view()), &b.public_view());
+        assert_eq!(fields, vec!["env_file"]);
+        let (before, after) = diff_text(Some(&a.public_view()), &b.public_view(), &fields, &env);
+        assert_eq!(before, "env_file: /etc/app/.env\n");
+        assert_eq!(after, "env_file: /etc/app/.env (content changed)\n");
     }
 
     #[test]
@@ -557,7 +592,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".env");
         std::fs::write(&path, "A=1\nsupersecretvalue\n").unwrap();
-        let err = read_env_file(path.to_str().unwrap()).unwrap_err();
+        let err = read_env_file_as(path.to_str().unwrap(), false).unwrap_err();
         assert!(err.contains(":2:") && !err.contains("supersecret"), "{err}");
     }
 

@@ -9,6 +9,7 @@
 
 pub mod attrs;
 pub mod mode;
+pub mod planned;
 
 pub use attrs::{apply_attrs, AttrChange, Attrs};
 pub use mode::{format_mode, ModeSpec};

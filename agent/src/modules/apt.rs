@@ -397,6 +397,18 @@ pub fn run(a: Args, ctx: &Context<'_>) -> ModuleOutcome {
         (false, true) => format!("would be {verb}: {}", touched.join(", ")),
         (false, false) => format!("{verb}: {}", touched.join(", ")),
     };
+    if ctx.diff && !touched.is_empty() {
+        let word = if state == "absent" {
+            "remove"
+        } else {
+            "install"
+        };
+        result.diff.push(super::common::state_diff(
+            "packages",
+            &[],
+            &[(word, touched.join(", "))],
+        ));
+    }
     Ok(result.with("packages", json!(touched)).with_msg(msg))
 }
 

@@ -145,3 +145,18 @@ pub fn attr_diff(path: &Path, changes: &[AttrChange]) -> Diff {
         after: fsutil::attrs::diff_text(changes, true),
     }
 }
+
+/// A diff for modules that change state rather than file content (services, packages,
+/// accounts): a few `key: value` lines before and after, so `--check --diff` shows a reviewer
+/// what would change in the same form as file diffs.
+pub fn state_diff(header: &str, before: &[(&str, String)], after: &[(&str, String)]) -> Diff {
+    let text = |lines: &[(&str, String)]| -> String {
+        lines.iter().map(|(k, v)| format!("{k}: {v}\n")).collect()
+    };
+    Diff {
+        before_header: Some(header.to_string()),
+        after_header: Some(header.to_string()),
+        before: text(before),
+        after: text(after),
+    }
+}

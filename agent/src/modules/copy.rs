@@ -109,7 +109,14 @@ pub fn run(args: Args, ctx: &Context<'_>) -> ModuleOutcome {
     let mut result = ModuleResult::ok()
         .with("dest", dest_str.clone())
         .with("checksum", new_sum.clone())
-        .with("size", data.len() as u64);
+        .with("size", data.len() as u64)
+        .with(
+            "previous_checksum",
+            old.as_deref()
+                .map(fsutil::sha1_hex)
+                .map(Value::String)
+                .unwrap_or(Value::Null),
+        );
 
     if let Some(old) = &old {
         if fsutil::sha1_hex(old) != new_sum && args.force == Some(false) {
@@ -125,7 +132,9 @@ pub fn run(args: Args, ctx: &Context<'_>) -> ModuleOutcome {
                 .push(common::content_diff(&dest, old.as_deref(), &data));
         }
         result.changed = true;
-        if !ctx.check {
+        if ctx.check {
+            fsutil::planned::stage(&dest, &data);
+        } else {
             let parent = dest.parent().filter(|p| !p.as_os_str().is_empty());
             if let Some(parent) = parent {
                 let dir_attrs = Attrs {

@@ -62,6 +62,9 @@ fn check_mode_writes_nothing() {
     let r = run(args(&dest, "x"), &Context::detached(true)).unwrap();
     assert!(r.changed);
     assert!(!dest.exists() && !dir.path().join("sub").exists());
+    // A later check-mode reader (release's env_file) sees what would have been written.
+    assert_eq!(fsutil::planned::read(&dest, true).unwrap(), b"x");
+    assert!(r.data["previous_checksum"].is_null());
 }
 
 #[test]

@@ -12,8 +12,8 @@
 use super::{Context, ModuleError, ModuleOutcome};
 use crate::docker::auth::default_config_path;
 use crate::docker::container_spec::{
-    changed_fields, diff_text, read_env_file, scalar_map, ContainerSpec, HealthcheckSpec, Scalar,
-    Words, LABEL_CONFIG, LABEL_CONFIG_HASH,
+    changed_fields, diff_text, read_env_file_as, scalar_map, ContainerSpec, HealthcheckSpec,
+    Scalar, Words, LABEL_CONFIG, LABEL_CONFIG_HASH,
 };
 use crate::docker::duration::DurationArg;
 use crate::docker::health;
@@ -197,12 +197,12 @@ fn yes() -> bool {
 }
 
 impl Args {
-    /// The desired configuration; reads the env file.
-    pub fn spec(&self) -> Result<ContainerSpec, String> {
+    /// The desired configuration; reads the env file (in check mode as the check run left it).
+    pub fn spec_as(&self, check: bool) -> Result<ContainerSpec, String> {
         let mut env = BTreeMap::new();
         let mut env_file = None;
         if let Some(path) = &self.env_file {
-            let (vars, info) = read_env_file(path)?;
+            let (vars, info) = read_env_file_as(path, check)?;
             env = vars;
             env_file = Some(info);
         }
@@ -278,7 +278,7 @@ fn is_running(inspect: &Value) -> bool {
 }
 
 pub fn run(args: Args, ctx: &Context) -> ModuleOutcome {
-    let spec = args.spec()?;
+    let spec = args.spec_as(ctx.check)?;
     let docker = crate::docker::connect(args.docker_host.as_deref())?;
     let name = args.name.as_str();
     let existing = docker
@@ -525,7 +525,7 @@ mod tests {
             "networks": [{"name": "backend"}, "front"], "memory": "64m", "state": "healthy",
         }))
         .unwrap();
-        let s = a.spec().unwrap();
+        let s = a.spec_as(false).unwrap();
         assert_eq!(s.command.as_deref().unwrap(), ["httpd", "-f", "-p", "80"]);
         assert_eq!(s.env["PORT"], "8080");
         assert_eq!(s.ports.len(), 2);
@@ -541,7 +541,7 @@ mod tests {
     fn bad_values_fail_with_the_option_named() {
         let a: Args =
             serde_json::from_value(json!({"name": "w", "published_ports": ["80:http"]})).unwrap();
-        assert!(a.spec().unwrap_err().contains("published port"));
+        assert!(a.spec_as(false).unwrap_err().contains("published port"));
         let e = serde_json::from_value::<Args>(json!({"name": "w", "restart_policy": "sometimes"}))
             .unwrap_err();
         assert!(e.to_string().contains("sometimes"));

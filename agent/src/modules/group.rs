@@ -67,12 +67,28 @@ pub fn run(a: Args, ctx: &Context<'_>) -> ModuleOutcome {
     if let (Some(argv), false) = (&argv, ctx.check) {
         common::run_account_tool(argv, None, &[0], ctx)?;
     }
+    let mut diff = None;
+    if let (Some(argv), true) = (&argv, ctx.diff) {
+        let before = match &current {
+            Some(g) => format!("present (gid {})", g.gid),
+            None => "absent".into(),
+        };
+        diff = Some(common::state_diff(
+            &format!("group {name}"),
+            &[("state", before)],
+            &[
+                ("state", if present { "present" } else { "absent" }.into()),
+                ("run", argv.join(" ")),
+            ],
+        ));
+    }
     let mut result = ModuleResult::changed(argv.is_some())
         .with("name", name.clone())
         .with("state", if present { "present" } else { "absent" });
     if let Some(g) = accounts::group_by_name(&name) {
         result = result.with("gid", g.gid);
     }
+    result.diff.extend(diff);
     Ok(result.with("system", a.system == Some(true)))
 }
 
@@ -125,10 +141,14 @@ mod tests {
             .unwrap_or_else(|e| e.into_inner());
         let ctx = Context::detached(false);
         let _ = run(args("absent", None), &ctx);
-        assert!(
-            run(args("present", None), &Context::detached(true))
-                .unwrap()
-                .changed
+        let mut check = Context::detached(true);
+        check.diff = true;
+        let r = run(args("present", None), &check).unwrap();
+        assert!(r.changed);
+        assert_eq!(r.diff[0].before, "state: absent\n");
+        assert_eq!(
+            r.diff[0].after,
+            format!("state: present\nrun: groupadd {NAME}\n")
         );
         assert!(accounts::group_by_name(NAME).is_none());
         assert!(run(args("present", Some(48_123)), &ctx).unwrap().changed);

@@ -9,7 +9,7 @@ use super::docker_container::{NetworkArg, RestartPolicy};
 use super::{Context, ModuleError, ModuleOutcome};
 use crate::docker::auth::default_config_path;
 use crate::docker::container_spec::{
-    diff_text, read_env_file, scalar_map, ContainerSpec, Scalar, Words,
+    diff_text, read_env_file_as, scalar_map, ContainerSpec, Scalar, Words,
 };
 use crate::docker::duration::DurationArg;
 use crate::docker::images::PullPolicy;
@@ -97,7 +97,8 @@ pub struct Args {
 }
 
 impl Args {
-    pub fn request(&self) -> Result<Request, String> {
+    /// The request; in check mode the env file is read as the check run would have left it.
+    pub fn request_as(&self, check: bool) -> Result<Request, String> {
         lock::check_service_name(&self.service)?;
         let mut image = ImageRef::parse(&self.image, self.tag.as_deref())?;
         if let Some(d) = &self.digest {
@@ -113,7 +114,7 @@ impl Args {
         let mut env = BTreeMap::new();
         let mut env_file = None;
         if let Some(path) = &self.env_file {
-            let (vars, info) = read_env_file(path)?;
+            let (vars, info) = read_env_file_as(path, check)?;
             env = vars;
             env_file = Some(info);
         }
@@ -268,6 +269,7 @@ fn with_common(
         .with("previous_tag", json!(cmp.previous_tag))
         .with("previous_digest", json!(cmp.previous.digest))
         .with("previous_image_id", json!(cmp.previous.image_id))
+        .with("previous_running", cmp.running)
         .with("changed_fields", json!(cmp.fields))
         .with("image_changed", cmp.image_changed)
         .with("env_keys", cmp.env.to_json())
@@ -275,7 +277,7 @@ fn with_common(
 
 pub fn run(args: Args, ctx: &Context) -> ModuleOutcome {
     let req = args
-        .request()
+        .request_as(ctx.check)
         .map_err(|e| ModuleError(format!("release: {e}")))?;
     let docker = crate::docker::connect(args.docker_host.as_deref())?;
     if ctx.check {
@@ -332,7 +334,7 @@ mod tests {
             json!({"service": "web", "image": "reg:5000/app", "tag": "v1", "digest": d}),
         )
         .unwrap();
-        let r = a.request().unwrap();
+        let r = a.request_as(false).unwrap();
         assert_eq!(r.image.pinned(), format!("reg:5000/app@{d}"));
         assert_eq!(r.image.tag.as_deref(), Some("v1"));
         assert_eq!(r.pull_policy(), PullPolicy::Missing);
@@ -345,7 +347,7 @@ mod tests {
         let bad = |v: Value| {
             serde_json::from_value::<Args>(v)
                 .unwrap()
-                .request()
+                .request_as(false)
                 .unwrap_err()
         };
         assert!(bad(json!({"service": "../x", "image": "a"})).contains("service name"));

@@ -248,6 +248,9 @@ pub fn run(a: Args, ctx: &Context<'_>) -> ModuleOutcome {
         }
     }
     result.changed = !actions.is_empty();
+    if ctx.diff && !actions.is_empty() {
+        result.diff.push(unit_diff(name, &unit, &actions));
+    }
     let after = if actions.is_empty() || ctx.check {
         unit
     } else {
@@ -272,6 +275,38 @@ pub fn run(a: Args, ctx: &Context<'_>) -> ModuleOutcome {
     Ok(result)
 }
 
+/// The unit's state before and after `actions` (predicted: check mode runs none of them).
+fn unit_diff(name: &str, unit: &UnitState, actions: &[Action]) -> play_protocol::Diff {
+    let active = |running: bool| if running { "active" } else { "inactive" }.to_string();
+    let yes = |b: bool| if b { "yes" } else { "no" }.to_string();
+    let (mut running, mut enabled, mut masked) = (unit.running(), unit.enabled, unit.masked());
+    for a in actions {
+        match a {
+            Action::Start | Action::Restart | Action::Reload => running = true,
+            Action::Stop => running = false,
+            Action::Enable => enabled = true,
+            Action::Disable => enabled = false,
+            Action::Mask => masked = true,
+            Action::Unmask => masked = false,
+        }
+    }
+    let verbs: Vec<&str> = actions.iter().map(|a| a.verb()).collect();
+    super::common::state_diff(
+        &format!("service {name}"),
+        &[
+            ("state", active(unit.running())),
+            ("enabled", yes(unit.enabled)),
+            ("masked", yes(unit.masked())),
+        ],
+        &[
+            ("state", active(running)),
+            ("enabled", yes(enabled)),
+            ("masked", yes(masked)),
+            ("systemctl", verbs.join(", ")),
+        ],
+    )
+}
+
 fn run_ok(scope: Option<&str>, argv: &[&str], ctx: &Context<'_>) -> Result<(), ModuleError> {
     let out = systemctl(scope, argv, ctx)?;
     if out.rc != 0 {
@@ -286,76 +321,5 @@ fn run_ok(scope: Option<&str>, argv: &[&str], ctx: &Context<'_>) -> Result<(), M
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn unit(active: &str, file: &str, enabled: bool) -> UnitState {
-        UnitState {
-            props: parse_show(&format!(
-                "Id=nginx.service\nLoadState=loaded\nActiveState={active}\nUnitFileState={file}\n"
-            )),
-            enabled,
-        }
-    }
-
-    #[test]
-    fn plans_only_what_differs() {
-        let u = unit("inactive", "disabled", false);
-        assert_eq!(
-            plan(&u, Some("started"), Some(true), None).unwrap(),
-            vec![Action::Enable, Action::Start]
-        );
-        let u = unit("active", "enabled", true);
-        assert!(plan(&u, Some("started"), Some(true), None)
-            .unwrap()
-            .is_empty());
-        assert_eq!(
-            plan(&u, Some("stopped"), None, None).unwrap(),
-            vec![Action::Stop]
-        );
-        assert_eq!(
-            plan(&u, Some("restarted"), None, None).unwrap(),
-            vec![Action::Restart]
-        );
-        assert_eq!(
-            plan(&u, Some("reloaded"), None, None).unwrap(),
-            vec![Action::Reload]
-        );
-        assert_eq!(
-            plan(
-                &unit("inactive", "enabled", true),
-                Some("reloaded"),
-                None,
-                None
-            )
-            .unwrap(),
-            vec![Action::Start]
-        );
-        assert!(plan(&u, Some("bogus"), None, None).is_err());
-    }
-
-    #[test]
-    fn masking() {
-        let u = unit("inactive", "masked", false);
-        assert!(u.masked());
-        assert!(plan(&u, Some("started"), None, None).is_err());
-        assert_eq!(
-            plan(&u, Some("started"), None, Some(false)).unwrap(),
-            vec![Action::Unmask, Action::Start]
-        );
-        let u = unit("active", "enabled", true);
-        assert_eq!(
-            plan(&u, Some("stopped"), None, Some(true)).unwrap(),
-            vec![Action::Mask, Action::Stop]
-        );
-    }
-
-    #[test]
-    fn not_found_units() {
-        let u = UnitState {
-            props: parse_show("LoadState=not-found\nActiveState=inactive\n"),
-            enabled: false,
-        };
-        assert!(!u.found());
-    }
-}
+#[path = "systemd_tests.rs"]
+mod tests;

@@ -151,6 +151,24 @@ pub fn run(a: Args, ctx: &Context<'_>) -> ModuleOutcome {
             )))
         }
     };
+    if ctx.check && !matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") {
+        // A POST/PUT/DELETE may change something on the other end: check mode must not send
+        // it. Reads still run, so a health check in a plan sees the real answer.
+        let mut r = ModuleResult::changed(true)
+            .with("url", url.clone())
+            .with("method", method.clone())
+            .with_msg(format!(
+                "would send {method} {url} (not sent in check mode)"
+            ));
+        if ctx.diff {
+            r.diff.push(super::common::state_diff(
+                &format!("{method} {url}"),
+                &[],
+                &[("request", "would be sent".into())],
+            ));
+        }
+        return Ok(r);
+    }
     let expected = a.status_code.clone().unwrap_or_else(|| vec![200]);
     let mut timeout = Duration::from_secs_f64(a.timeout.unwrap_or(30.0).max(0.1));
     if let Some(left) = ctx.time_left() {

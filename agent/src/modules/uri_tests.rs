@@ -191,3 +191,21 @@ fn form_encoding_and_status_code_forms() {
     let a: Args = serde_json::from_value(json!({"url": "x", "status_code": 301})).unwrap();
     assert_eq!(a.status_code.unwrap(), vec![301]);
 }
+
+#[test]
+fn check_mode_sends_reads_but_not_writes() {
+    let (base, seen) = serve(1);
+    let mut post = get(format!("{base}/echo"));
+    post.method = Some("POST".into());
+    post.body = Some(json!("x"));
+    let mut ctx = Context::detached(true);
+    ctx.diff = true;
+    let r = run(post, &ctx).unwrap();
+    assert!(r.changed && r.msg.as_deref().unwrap().contains("not sent in check mode"));
+    assert_eq!(r.diff[0].after, "request: would be sent\n");
+    let r = run(get(format!("{base}/json")), &ctx).unwrap();
+    assert_eq!(r.data["status"], 200);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1, "only the GET reached the server");
+    assert!(seen[0].0.starts_with("GET /json"));
+}

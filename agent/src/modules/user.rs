@@ -169,6 +169,13 @@ pub fn run(a: Args, ctx: &Context<'_>) -> ModuleOutcome {
     if !present {
         if existing.is_some() {
             result.changed = true;
+            if ctx.diff {
+                result.diff.push(common::state_diff(
+                    &format!("user {name}"),
+                    &[("state", "present".into())],
+                    &[("state", "absent".into())],
+                ));
+            }
             if !ctx.check {
                 let mut argv = vec!["userdel".to_string()];
                 if a.remove == Some(true) {
@@ -204,6 +211,24 @@ pub fn run(a: Args, ctx: &Context<'_>) -> ModuleOutcome {
         existing.is_none() || accounts::shadow_hash(&name).as_deref() != Some(p.as_str())
     });
     result.changed = !commands.is_empty() || password_differs;
+    if ctx.diff && result.changed {
+        // The commands name options and values (shell, home, groups), never the password.
+        let mut after: Vec<(&str, String)> = vec![("state", "present".into())];
+        after.extend(commands.iter().map(|argv| ("run", argv.join(" "))));
+        if password_differs {
+            after.push(("password", "(would change)".into()));
+        }
+        let before = if existing.is_some() {
+            "present"
+        } else {
+            "absent"
+        };
+        result.diff.push(common::state_diff(
+            &format!("user {name}"),
+            &[("state", before.into())],
+            &after,
+        ));
+    }
     if !ctx.check {
         for argv in &commands {
             common::run_account_tool(argv, None, &[0], ctx)?;

@@ -129,7 +129,7 @@ fn release_args(service: &str, tag: &str, port: u16, extra: Value) -> Value {
 fn request(args: Value) -> Request {
     serde_json::from_value::<modules::release::Args>(args)
         .unwrap()
-        .request()
+        .request_as(false)
         .unwrap()
 }
 

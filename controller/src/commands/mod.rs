@@ -1,6 +1,8 @@
 //! One file per subcommand; [`run`] dispatches and returns the process exit code.
 
+mod apply;
 mod inventory;
+mod plan;
 mod playbook;
 mod releases;
 mod rollback;
@@ -17,6 +19,8 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Rollback(args)) => rollback::run(*args).await,
         Some(Command::Vault(args)) => vault::run(&args, &vault::printer()),
         Some(Command::Schedule(args)) => schedule::run(args).await,
+        Some(Command::Plan(args)) => plan::run(*args).await,
+        Some(Command::Apply(args)) => apply::run(*args).await,
         None => playbook::run(cli.run).await,
     }
 }

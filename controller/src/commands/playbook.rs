@@ -78,7 +78,7 @@ async fn prepare_and_run(args: RunArgs, printer: Arc<Printer>) -> Result<i32, Fa
 
 /// A `--limit` that leaves no host of the inventory is an error before any play, exit 1, as
 /// in ansible-playbook (a play's own `hosts:` matching nothing only warns and skips the play).
-fn check_limit(args: &RunArgs, inventory: &Inventory) -> Result<(), Fail> {
+pub fn check_limit(args: &RunArgs, inventory: &Inventory) -> Result<(), Fail> {
     let Some(limit) = &args.limit else {
         return Ok(());
     };
@@ -256,6 +256,7 @@ pub fn build_engine(
         host_vars: Default::default(),
         rollback: false,
         vault: loaded.vault,
+        recorder: None,
     };
     tweak(&mut opts);
     Ok(Arc::new(Engine::new(

@@ -152,7 +152,21 @@ pub fn host_line(r: &HostResult<'_>, opts: &PrinterOptions) -> String {
     let show_result = opts.verbosity >= 1 || is_debug;
     let mut text = String::new();
     if opts.diff && !r.no_log && matches!(r.status, Status::Changed | Status::Ok) {
-        text.push_str(&diff_text(r.result));
+        match super::release_view::release_lines(r.result) {
+            Some(lines) => {
+                // The agent's diff repeats the image and env keys; it adds something only
+                // when other fields (ports, volumes, ...) change.
+                if lines.iter().any(|l| l.starts_with("config: ")) {
+                    text.push_str(&diff_text(r.result));
+                }
+                let service = r.result["service"].as_str().unwrap_or("?");
+                text.push_str(&format!("release {service}:\n"));
+                for l in lines {
+                    text.push_str(&format!("  {l}\n"));
+                }
+            }
+            None => text.push_str(&diff_text(r.result)),
+        }
     }
     let (color, line) = match r.status {
         Status::Ok | Status::Changed => {

@@ -6,6 +6,7 @@
 
 mod human;
 mod junit;
+pub mod release_view;
 mod report;
 mod secrets;
 mod stats;
@@ -17,6 +18,11 @@ pub use stats::{HostStats, Stats};
 use serde_json::Value;
 use std::io::Write;
 use std::sync::Mutex;
+
+/// A banner as the run prints them (`PLAN [name] *****`), for commands' own sections.
+pub fn banner(word: &str, name: &str) -> String {
+    human::banner(word, Some(name))
+}
 
 /// How a host's task ended, as the recap counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -96,6 +102,11 @@ impl Printer {
 
     pub fn secrets(&self) -> &Secrets {
         &self.secrets
+    }
+
+    /// `--json`: stdout carries the JSON report only.
+    pub fn is_json(&self) -> bool {
+        self.opts.mode == Mode::Json
     }
 
     pub fn verbosity(&self) -> u8 {

@@ -31,16 +31,20 @@ fn find(src: &str, dirs: &[PathBuf], sub: &str) -> Result<PathBuf, String> {
 }
 
 /// `copy` with `src`: read the local file and send its bytes; `remote_src` leaves it alone.
-pub fn prepare_copy(args: &mut Map<String, Value>, dirs: &[PathBuf]) -> Result<(), String> {
+/// Returns the local file read, if any.
+pub fn prepare_copy(
+    args: &mut Map<String, Value>,
+    dirs: &[PathBuf],
+) -> Result<Option<PathBuf>, String> {
     if args
         .get("remote_src")
         .and_then(Value::as_bool)
         .unwrap_or(false)
     {
-        return Ok(());
+        return Ok(None);
     }
     let Some(src) = args.get("src").and_then(Value::as_str).map(str::to_string) else {
-        return Ok(());
+        return Ok(None);
     };
     if src.ends_with('/') || Path::new(&src).is_dir() {
         return Err(format!("copy: src={src} is a directory; copying directories is not supported yet, copy its files one by one (loop)"));
@@ -52,16 +56,17 @@ pub fn prepare_copy(args: &mut Map<String, Value>, dirs: &[PathBuf]) -> Result<(
         "_content_b64".into(),
         Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)),
     );
-    Ok(())
+    Ok(Some(path))
 }
 
 /// `template`: render the local template with the host's vars and send the text as `copy`.
+/// Returns the template file read.
 pub fn prepare_template(
     engine: &Engine,
     args: &mut Map<String, Value>,
     dirs: &[PathBuf],
     vars: &Value,
-) -> Result<(), String> {
+) -> Result<Option<PathBuf>, String> {
     let src = args
         .get("src")
         .and_then(Value::as_str)
@@ -87,5 +92,5 @@ pub fn prepare_template(
         .map_err(|e| format!("template {}: {}", path.display(), e.message))?;
     args.remove("src");
     args.insert("content".into(), Value::String(rendered));
-    Ok(())
+    Ok(Some(path))
 }

@@ -18,6 +18,7 @@ mod vars;
 
 pub use connect::ConnectSettings;
 pub use host::HostSlot;
+pub use vars::operator;
 
 use crate::inventory::Inventory;
 use crate::output::{Printer, Stats};
@@ -48,6 +49,8 @@ pub struct RunOptions {
     pub rollback: bool,
     /// Vault passwords, for inventory values that stay vaulted until a task uses them.
     pub vault: crate::vault::VaultSecrets,
+    /// `play plan` / `play apply`: record what each task saw (keyed hashes only).
+    pub recorder: Option<Arc<crate::plan::Recorder>>,
 }
 
 /// Ansible's exit codes.

@@ -79,12 +79,13 @@ pub async fn run_task(
         hosts.to_vec()
     };
     let forks = Arc::new(Semaphore::new(engine.opts.forks.max(1)));
+    let name = name.as_str();
     let results = futures_join(targets.iter().map(|slot| {
         let forks = forks.clone();
         let hostvars = hostvars.as_ref();
         async move {
             let _permit = forks.acquire().await.ok();
-            run_on_host(engine, pctx, spec, slot, hostvars).await
+            run_on_host(engine, pctx, spec, slot, hostvars, name).await
         }
     }))
     .await;
@@ -151,6 +152,7 @@ async fn run_on_host(
     spec: &TaskSpec<'_>,
     slot: &Arc<HostSlot>,
     hostvars: Option<&Value>,
+    name: &str,
 ) -> Value {
     let host = slot.name.as_str();
     let mut state = slot.state.lock().await;
@@ -173,6 +175,17 @@ async fn run_on_host(
 
     let status = status_of(&outcome);
     let ignored = status == Status::Failed && scope.ignore_errors;
+    if let Some(rec) = &engine.opts.recorder {
+        let word = serde_json::to_value(status).unwrap_or_default();
+        rec.result(
+            host,
+            name,
+            location(spec.task),
+            word.as_str().unwrap_or("?"),
+            &outcome,
+            no_log,
+        );
+    }
     if status != Status::Skipped || common.loop_.is_none() || outcome.get("results").is_none() {
         engine.printer.host_result(&HostResult {
             host,
@@ -557,8 +570,14 @@ async fn call_module(
             } else {
                 local_files::prepare_copy(&mut args, &dirs)
             };
-            if let Err(msg) = prepared {
-                return json!({"failed": true, "changed": false, "msg": msg});
+            match prepared {
+                Err(msg) => return json!({"failed": true, "changed": false, "msg": msg}),
+                Ok(Some(path)) => {
+                    if let Some(rec) = &engine.opts.recorder {
+                        rec.local_file(path);
+                    }
+                }
+                Ok(None) => {}
             }
             agent_module
         }
@@ -588,6 +607,9 @@ async fn call_module(
     };
     if engine.opts.rollback && agent_module == "release" {
         args.insert("_rollback".into(), Value::Bool(true));
+    }
+    if let Some(rec) = &engine.opts.recorder {
+        rec.input(host, agent_module, &args);
     }
     let call = ModuleCall {
         module: agent_module.to_string(),

@@ -9,6 +9,7 @@ mod bad_input;
 mod bad_input_more;
 mod core_run;
 mod faults;
+mod plan_apply;
 mod release_flow;
 mod schedule;
 mod vault_run;
