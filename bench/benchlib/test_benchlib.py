@@ -77,7 +77,7 @@ class ReportTests(unittest.TestCase):
         runs += [run(20, "ansible", "b_rerun", w) for w in (30.0, 40.0)]
         runs += [run(20, "mitogen", "b_rerun", 10.0)]
         runs += [run(20, "ansible", "b_rerun", 1.0, ok=False)]  # a failed run does not count
-        runs += [run(20, "play", "d_noop50", 1.0)]
+        runs += [run(20, "play", "d_noop50", 1.0), run(20, "play", "e_noop1", 0.02)]
         d = self.write(runs)
         meta, loaded = report.load(d)
         s = report.summarize(loaded)
@@ -88,7 +88,10 @@ class ReportTests(unittest.TestCase):
         verdicts = {t: v for t, _, v in report.targets(meta, s)}
         self.assertEqual(verdicts["no-change rerun on 20 VMs ≥15x faster than ansible"], "met")  # 17.5x
         self.assertEqual(verdicts["no-change rerun on 20 VMs faster than mitogen"], "met")
-        self.assertEqual(verdicts["per-task overhead ≤2 ms per task per host"], "met")
+        per_task = "per-task overhead ≤2 ms per task per host (one more task: (d − e) / (49·N))"
+        self.assertEqual(verdicts[per_task], "met")
+        # (1.0 - 0.02) s over 49 extra tasks on 20 hosts = 1 ms
+        self.assertAlmostEqual(s[20]["play"]["ms_per_extra_task_per_host"]["median"], 1.0)
         self.assertEqual(verdicts["controller peak RSS at 50 VMs ≤64 MiB"], "not measured")
         self.assertEqual(verdicts["a rerun uploads 0 agent bytes"], "met")
         report.write(d, d)

@@ -20,6 +20,7 @@ WORKLOADS = {
     "b_rerun": ("release", "v1", "unchanged"),
     "c_new_tag": ("release", "v2", "changed"),
     "d_noop50": ("noop", None, "changed"),
+    "e_noop1": ("noop1", None, "changed"),
 }
 NOOP_TASKS = 50
 
@@ -64,6 +65,8 @@ class Commands:
     def playbook(self, tool, kind):
         if kind == "noop":
             return REPO / "bench/noop50.yml"
+        if kind == "noop1":
+            return REPO / "bench/noop1.yml"
         return REPO / ("playbooks/docker.yml" if tool == "play" else "bench/ansible/docker.yml")
 
     def command(self, tool, workload, report_path):
