@@ -29,8 +29,12 @@ pub struct HostAgent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AgentEnd {
     /// The SSH connection dropped: the host went down or the network failed (Ansible's
-    /// UNREACHABLE). Holds which connection closed (and the bastion's, when it went first).
-    ConnectionLost(String),
+    /// UNREACHABLE). `closed` is which connection closed; `bastion` is the bastion connection's
+    /// label when that one dropped first (the bastion restarted or lost its network).
+    ConnectionLost {
+        closed: String,
+        bastion: Option<String>,
+    },
     /// The agent process ended while the connection stayed up: " (killed by signal KILL)",
     /// " (exit status 101)", or "" when SSH did not say.
     Exited(String),
@@ -44,6 +48,32 @@ impl HostAgent {
         tail_text(&self.exit.stderr_tail())
     }
 
+    /// The agent's log lines (its stderr) received since the last call, for -vvvv.
+    pub fn take_log(&self) -> Vec<String> {
+        String::from_utf8_lossy(&self.exit.take_stderr())
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Why this agent can take no more requests, if so: its SSH connection closed (the host
+    /// or the bastion restarted, the network failed) or its own channel ended (it was
+    /// killed). Checked before a task is sent: with nothing in flight, a fresh connection and
+    /// agent replace it safely.
+    pub fn gone(&self) -> Option<String> {
+        if self.session.is_closed() {
+            let (closed, bastion) = self.lost_connection();
+            Some(match bastion {
+                Some(b) => format!("{closed}, after the connection to the bastion {b} dropped"),
+                None => closed,
+            })
+        } else if self.exit.is_finished() {
+            Some(format!("the agent's channel on {} closed", self.session.label()))
+        } else {
+            None
+        }
+    }
+
     /// After a failed call: tells a dropped connection from a dead agent, waiting up to
     /// `grace` for the connection to close. A host that shuts down ends its agent (SIGTERM
     /// from systemd) a moment before its sshd drops the connection, so a closed channel alone
@@ -51,16 +81,14 @@ impl HostAgent {
     pub async fn how_it_ended(&mut self, grace: Duration) -> AgentEnd {
         let deadline = Instant::now() + grace;
         let info = match tokio::time::timeout(grace, self.exit.wait()).await {
-            Ok(Err(_)) => return AgentEnd::ConnectionLost(self.lost_connection()),
+            Ok(Err(_)) => return self.connection_lost(),
             Ok(Ok(info)) => info,
-            Err(_) if self.session.is_closed() => {
-                return AgentEnd::ConnectionLost(self.lost_connection())
-            }
+            Err(_) if self.session.is_closed() => return self.connection_lost(),
             Err(_) => return AgentEnd::Running,
         };
         loop {
             if self.session.is_closed() {
-                return AgentEnd::ConnectionLost(self.lost_connection());
+                return self.connection_lost();
             }
             if Instant::now() >= deadline {
                 return AgentEnd::Exited(exit_note(&info));
@@ -76,15 +104,17 @@ impl HostAgent {
 }
 
 impl HostAgent {
-    /// "play@10.0.0.5:22 closed", and the bastion's part when its connection went first.
-    fn lost_connection(&self) -> String {
-        let note = self.session.bastion_note();
-        let label = self.session.label();
-        if note.is_empty() {
-            format!("{label} closed")
-        } else {
-            format!("{label} closed; {note}")
-        }
+    /// ("play@10.0.0.5:22 closed", the bastion's label when its connection went first).
+    fn lost_connection(&self) -> (String, Option<String>) {
+        (
+            format!("{} closed", self.session.label()),
+            self.session.bastion_lost(),
+        )
+    }
+
+    fn connection_lost(&self) -> AgentEnd {
+        let (closed, bastion) = self.lost_connection();
+        AgentEnd::ConnectionLost { closed, bastion }
     }
 }
 

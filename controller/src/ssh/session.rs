@@ -82,10 +82,20 @@ impl Session {
 
     /// "the connection to the bastion X dropped" when it did, else "".
     pub(crate) fn bastion_note(&self) -> String {
-        match self.inner._via.as_ref().filter(|b| b.is_closed()) {
-            Some(bastion) => format!("the connection to the bastion {} dropped", bastion.label()),
+        match self.bastion_lost() {
+            Some(bastion) => format!("the connection to the bastion {bastion} dropped"),
             None => String::new(),
         }
+    }
+
+    /// The label of the bastion this connection was tunnelled through, when that bastion
+    /// connection has closed (it restarted, or its network failed).
+    pub fn bastion_lost(&self) -> Option<String> {
+        self.inner
+            ._via
+            .as_ref()
+            .filter(|b| b.is_closed())
+            .map(|b| b.label().to_string())
     }
 
     /// [`Session::lost`] for a russh error, leaving out russh's bare "Disconnected".

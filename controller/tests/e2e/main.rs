@@ -4,11 +4,13 @@
 //! one at a time against the same VMs, while host-less tests run in parallel.
 
 mod harness;
+mod running;
 
 mod bad_input;
 mod bad_input_more;
 mod core_run;
 mod faults;
+mod faults_network;
 mod release_flow;
 mod schedule;
 mod vault_run;
