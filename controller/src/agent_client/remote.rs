@@ -81,14 +81,14 @@ impl HostAgent {
     pub async fn how_it_ended(&mut self, grace: Duration) -> AgentEnd {
         let deadline = Instant::now() + grace;
         let info = match tokio::time::timeout(grace, self.exit.wait()).await {
-            Ok(Err(_)) => return self.connection_lost(),
+            Ok(Err(_)) => return self.connection_lost().await,
             Ok(Ok(info)) => info,
-            Err(_) if self.session.is_closed() => return self.connection_lost(),
+            Err(_) if self.session.is_closed() => return self.connection_lost().await,
             Err(_) => return AgentEnd::Running,
         };
         loop {
             if self.session.is_closed() {
-                return self.connection_lost();
+                return self.connection_lost().await;
             }
             if Instant::now() >= deadline {
                 return AgentEnd::Exited(exit_note(&info));
@@ -112,8 +112,12 @@ impl HostAgent {
         )
     }
 
-    fn connection_lost(&self) -> AgentEnd {
-        let (closed, bastion) = self.lost_connection();
+    async fn connection_lost(&self) -> AgentEnd {
+        let closed = format!("{} closed", self.session.label());
+        let bastion = self
+            .session
+            .bastion_unresponsive(Duration::from_secs(3))
+            .await;
         AgentEnd::ConnectionLost { closed, bastion }
     }
 }

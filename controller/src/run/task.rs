@@ -626,7 +626,7 @@ async fn call_module(
                 // Ansible's UNREACHABLE: the host leaves the run, the exit code is 4.
                 let msg = match bastion {
                     Some(bastion) => format!(
-                        "the bastion connection was lost during this task: the connection to the bastion {bastion} dropped (it restarted or its network failed), taking the connection to {host} with it ({closed}); what this task did on {host} is unknown: check the host, then run again"
+                        "the bastion connection was lost during this task: the connection to the bastion {bastion} dropped or stopped answering (the bastion restarted, hung or lost its network), taking the connection to {host} with it ({closed}); what this task did on {host} is unknown: check the host, then run again"
                     ),
                     None => format!(
                         "the connection to {host} dropped during this task ({closed}): the host went down or its network failed"

@@ -116,3 +116,61 @@ fn a_bastion_restart_fails_the_running_host_and_the_others_reconnect() {
         "vm1 still runs the task's sleep after its agent lost the connection"
     );
 }
+
+/// Unpauses the bastion whatever happens.
+struct Unpause(String);
+
+impl Drop for Unpause {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["unpause", &self.0]).output();
+    }
+}
+
+#[test]
+fn a_frozen_bastion_ends_the_running_tasks_within_the_keepalive_bound() {
+    let tb = Testbed::get();
+    let dir = scratch("bastion-frozen");
+    let bastion = tb.env("TESTBED_BASTION_CONTAINER");
+    // ServerAliveInterval/CountMax bound how long a silent connection is trusted (OpenSSH's
+    // names; 30 s x 3 by default, 2 s x 2 here to keep the test short).
+    let config = dir.join("ssh_config");
+    write(
+        &config,
+        "Host *\n  ServerAliveInterval 2\n  ServerAliveCountMax 2\n",
+    );
+    let pb = dir.join("frozen.yml");
+    write(
+        &pb,
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: slow\n      command: sleep 40.06\n",
+    );
+    let inv = tb.inventory();
+    let run = spawn_play(
+        &dir,
+        &[
+            "-i",
+            inv.to_str().unwrap(),
+            pb.to_str().unwrap(),
+            "-F",
+            config.to_str().unwrap(),
+        ],
+    );
+    for vm in tb.vms() {
+        wait_sleeping(&tb, &vm, "40.06");
+    }
+    let started = std::time::Instant::now();
+    let thaw = Unpause(bastion.clone());
+    docker(&["pause", &bastion]);
+    // Well under the 40 s sleep: the keepalives, not the task, ended the wait.
+    let out = run.finish(Duration::from_secs(30));
+    let took = started.elapsed();
+    drop(thaw);
+    crate::check!(out.0 == 4, out);
+    for vm in tb.vms() {
+        crate::check!(recap_value(&out.1, &vm, "unreachable") == 1, out);
+        crate::check!(
+            message_of(&out.1, &vm).contains("the bastion connection was lost"),
+            out
+        );
+    }
+    crate::check!(took < Duration::from_secs(20), out);
+}
