@@ -68,7 +68,10 @@ impl HostAgent {
                 None => closed,
             })
         } else if self.exit.is_finished() {
-            Some(format!("the agent's channel on {} closed", self.session.label()))
+            Some(format!(
+                "the agent's channel on {} closed",
+                self.session.label()
+            ))
         } else {
             None
         }

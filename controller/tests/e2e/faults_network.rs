@@ -81,9 +81,11 @@ fn a_bastion_restart_fails_the_running_host_and_the_others_reconnect() {
         port,
         "the restarted bastion moved to another port: recreate the testbed with the current tests/testbed/up.sh (it publishes the bastion on a fixed port)"
     );
-    wait_for(Duration::from_secs(90), "the restarted bastion's sshd", || {
-        sshd_up(&bastion)
-    });
+    wait_for(
+        Duration::from_secs(90),
+        "the restarted bastion's sshd",
+        || sshd_up(&bastion),
+    );
     drop(back);
     write(&dir.join("go"), "go\n");
     let out = run.finish(Duration::from_secs(120));
@@ -103,7 +105,8 @@ fn a_bastion_restart_fails_the_running_host_and_the_others_reconnect() {
         crate::check!(recap_value(&out.1, vm, "unreachable") == 0, out);
         crate::check!(recap_value(&out.1, vm, "failed") == 0, out);
         crate::check!(
-            out.1.contains(&format!("<{vm}> the connection closed between tasks"))
+            out.1
+                .contains(&format!("<{vm}> the connection closed between tasks"))
                 && out.1.contains("reconnecting"),
             out
         );

@@ -3,6 +3,7 @@
 //! need no hosts. One test binary; tests that use the testbed take a shared lock so they run
 //! one at a time against the same VMs, while host-less tests run in parallel.
 
+mod gated;
 mod harness;
 mod running;
 
@@ -11,6 +12,7 @@ mod bad_input_more;
 mod core_run;
 mod faults;
 mod faults_network;
+mod faults_release;
 mod release_flow;
 mod schedule;
 mod vault_run;

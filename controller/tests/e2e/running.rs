@@ -116,7 +116,6 @@ pub fn message_of(stdout: &str, host: &str) -> String {
         .to_string()
 }
 
-
 /// Polls `cond` every 100 ms until it holds; panics with `what` after `bound`.
 pub fn wait_for(bound: Duration, what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
