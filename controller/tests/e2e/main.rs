@@ -9,6 +9,7 @@ mod running;
 
 mod bad_input;
 mod bad_input_more;
+mod concurrent_runs;
 mod core_run;
 mod faults;
 mod faults_network;
