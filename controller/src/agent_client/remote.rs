@@ -125,6 +125,32 @@ impl HostAgent {
     }
 }
 
+/// The agent's exit code for "refused to run from an unsafe location" (agent/src/security.rs).
+const EXIT_UNSAFE_LOCATION: u32 = 3;
+
+/// A start that ended before the handshake, explained by the agent's exit status and stderr:
+/// the agent refusing its folder is not a sudo or network problem, and says what to fix.
+async fn why_it_died(why: String, exit: &mut ExecExit) -> AgentError {
+    let status = tokio::time::timeout(Duration::from_secs(2), exit.wait())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .and_then(|info| info.status);
+    let stderr = exit.stderr_tail();
+    let said = String::from_utf8_lossy(&stderr);
+    if status == Some(EXIT_UNSAFE_LOCATION) {
+        if let Some(reason) = said.lines().find_map(|l| l.split_once("refusing to run: ")) {
+            return AgentError::Unsafe(reason.1.trim().to_string());
+        }
+    }
+    let said = tail_text(&stderr);
+    AgentError::Died(if said.is_empty() {
+        why
+    } else {
+        format!("{why}: {said}")
+    })
+}
+
 /// " (killed by signal KILL)" / " (exit status 3)" / "".
 fn exit_note(info: &ExitInfo) -> String {
     match (&info.signal, info.status) {
@@ -200,7 +226,7 @@ pub async fn start_agent(
             .exec(&start_command(bin, opts))
             .await
             .map_err(|e| AgentError::Died(format!(": cannot start it: {e}")))?;
-        let (writer, reader, exit) = channel.into_parts();
+        let (writer, reader, mut exit) = channel.into_parts();
         let handshake = tokio::time::timeout(
             opts.timeout,
             AgentConn::handshake(reader, writer, env!("CARGO_PKG_VERSION")),
@@ -208,17 +234,10 @@ pub async fn start_agent(
         .await
         .map_err(|_| AgentError::Timeout(opts.timeout.as_secs()))?;
         // What the agent (or sudo) said on stderr explains a failed start.
-        let handshake = handshake.map_err(|e| match e {
-            AgentError::Died(why) => {
-                let said = tail_text(&exit.stderr_tail());
-                AgentError::Died(if said.is_empty() {
-                    why
-                } else {
-                    format!("{why}: {said}")
-                })
-            }
+        let handshake = match handshake {
+            Err(AgentError::Died(why)) => Err(why_it_died(why, &mut exit).await),
             other => other,
-        });
+        };
         match handshake {
             Ok(conn) if conn.sha256.is_empty() || conn.sha256 == bin.sha256 => {
                 return Ok(HostAgent {

@@ -66,8 +66,14 @@ fn a_second_run_on_the_same_service_fails_naming_the_holder_or_waits_its_turn() 
     gated::gate(&tb, true);
     let a_out = a.finish(Duration::from_secs(120));
     let b_out = b.finish(Duration::from_secs(120));
-    crate::check!(a_out.0 == 0 && recap_value(&a_out.1, VM, "changed") == 1, a_out);
-    crate::check!(b_out.0 == 0 && recap_value(&b_out.1, VM, "changed") == 1, b_out);
+    crate::check!(
+        a_out.0 == 0 && recap_value(&a_out.1, VM, "changed") == 1,
+        a_out
+    );
+    crate::check!(
+        b_out.0 == 0 && recap_value(&b_out.1, VM, "changed") == 1,
+        b_out
+    );
 
     // The history: A's release, then B's, whole lines; B began after A had ended.
     let history = gated::history(&tb);

@@ -14,6 +14,7 @@ mod core_run;
 mod faults;
 mod faults_network;
 mod faults_release;
+mod file_modes;
 mod release_flow;
 mod schedule;
 mod vault_run;
