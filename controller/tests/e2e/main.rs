@@ -9,6 +9,7 @@ mod running;
 
 mod bad_input;
 mod bad_input_more;
+mod canary;
 mod concurrent_runs;
 mod core_run;
 mod faults;
