@@ -169,10 +169,17 @@ pub fn acquire(
             continue;
         }
         if Instant::now() >= deadline {
+            let next = if wait.is_zero() {
+                "wait for it with `play --lock-wait 2m` (the release's lock_wait)".to_string()
+            } else {
+                format!(
+                    "waited in vain for {}s; raise lock_wait (`play --lock-wait`)",
+                    wait.as_secs()
+                )
+            };
             return Err(format!(
-                "service '{service}' is locked by {}: another release is running; wait for it (or raise lock_wait){}",
-                holder.describe(),
-                if wait.is_zero() { "" } else { ", waited in vain" }
+                "service '{service}' is locked by {}: another release is running; {next}",
+                holder.describe()
             ));
         }
         std::thread::sleep(Duration::from_millis(200).min(deadline - Instant::now()));

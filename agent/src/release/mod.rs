@@ -10,8 +10,12 @@
 //!
 //! State lives under `PLAY_STATE_DIR` (default `/var/lib/play`): `locks/<service>` and
 //! `releases/<service>.jsonl`. Signals (SIGINT/TERM/HUP) are deferred for the whole
-//! transaction, and the agent's stdin is not read while it runs, so neither a dropped SSH
-//! connection nor a Ctrl-C can leave it half done.
+//! transaction (a caught one ends the health wait and restores the old container), and the
+//! end of the agent's input (a dropped SSH connection: `serve` sets the cancel flag, which
+//! kills child processes of other modules) does not cancel it: the agent finishes or undoes
+//! the release, writes the history and unlocks before it exits, so neither a dropped
+//! connection nor a Ctrl-C can leave it half done (tested end to end in
+//! controller/tests/e2e/faults_release.rs).
 
 pub mod history;
 pub mod lock;
