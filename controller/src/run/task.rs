@@ -624,7 +624,7 @@ async fn call_module(
             };
             if let AgentEnd::ConnectionLost { closed, bastion } = end {
                 // Ansible's UNREACHABLE: the host leaves the run, the exit code is 4.
-                let msg = match bastion {
+                let mut msg = match bastion {
                     Some(bastion) => format!(
                         "the bastion connection was lost during this task: the connection to the bastion {bastion} dropped or stopped answering (the bastion restarted, hung or lost its network), taking the connection to {host} with it ({closed}); what this task did on {host} is unknown: check the host, then run again"
                     ),
@@ -632,6 +632,12 @@ async fn call_module(
                         "the connection to {host} dropped during this task ({closed}): the host went down or its network failed"
                     ),
                 };
+                if agent_module == "release" {
+                    // The transaction does not need play: tell the operator where its end shows.
+                    msg.push_str(&format!(
+                        "; a release goes on without play: the agent on {host} finishes it or puts the old container back, then unlocks; `play releases` shows which version runs"
+                    ));
+                }
                 return json!({"unreachable": true, "changed": false, "msg": msg});
             }
             let msg = match (e, end) {

@@ -45,6 +45,10 @@ fn check_reported(out: &(i32, String, String)) {
         message_of(&out.1, VM).contains("the connection to vm1 dropped during this task"),
         out
     );
+    crate::check!(
+        message_of(&out.1, VM).contains("a release goes on without play"),
+        out
+    );
 }
 
 /// Exactly one container of the service runs, it serves `tag` and is healthy, and the lock
