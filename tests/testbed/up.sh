@@ -129,9 +129,25 @@ start_vm_like() {
     --label "$TESTBED_LABEL" --label "play-testbed.key=$KEY_ID" "${VM_RUN_OPTS[@]}" "$@" "$image" >/dev/null
 }
 
+# The bastion's sshd is published on a port fixed when the container is made (not an ephemeral
+# one, which Docker picks anew at every start), so a restarted bastion keeps its address: the
+# fault tests restart it mid-run and expect play to find it again where the inventory says.
+bastion_fixed_port() {
+  local port
+  port="$(docker inspect -f '{{with index .HostConfig.PortBindings "22/tcp"}}{{(index . 0).HostPort}}{{end}}' "$TESTBED_BASTION" 2>/dev/null || true)"
+  [[ $port =~ ^[0-9]+$ ]]
+}
+free_local_port() { # a port nothing listens on, from a range seeded by the testbed's name
+  local port=$((20000 + $(printf '%s' "$TESTBED_NAME" | cksum | cut -d' ' -f1) % 10000))
+  while ss -Htln "sport = :$port" | grep -q . || docker ps -a --format '{{.Ports}}' | grep -q ":$port->"; do
+    port=$((port + 1))
+  done
+  printf '%s\n' "$port"
+}
 log "starting bastion and $VMS VM(s)"
-if ! container_current "$TESTBED_BASTION" "$TESTBED_IMAGE_VM"; then
-  start_vm_like "$TESTBED_BASTION" bastion "$TESTBED_NET_PUBLIC" bastion "$TESTBED_IMAGE_VM" -p 127.0.0.1::22
+if ! container_current "$TESTBED_BASTION" "$TESTBED_IMAGE_VM" || ! bastion_fixed_port; then
+  docker rm -f "$TESTBED_BASTION" >/dev/null 2>&1 || true
+  start_vm_like "$TESTBED_BASTION" bastion "$TESTBED_NET_PUBLIC" bastion "$TESTBED_IMAGE_VM" -p "127.0.0.1:$(free_local_port):22"
   docker network connect --alias bastion "$TESTBED_NET_PRIVATE" "$TESTBED_BASTION"
 fi
 

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// How an attempt ended.
@@ -76,11 +76,7 @@ pub fn history_path(releases_dir: &Path, service: &str) -> PathBuf {
 
 /// Appends one line.
 pub fn append(releases_dir: &Path, entry: &HistoryEntry) -> Result<(), String> {
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(releases_dir)
-        .map_err(|e| format!("cannot create {}: {e}", releases_dir.display()))?;
+    super::private_dir(releases_dir)?;
     let path = history_path(releases_dir, &entry.service);
     let mut line = serde_json::to_vec(entry).map_err(|e| e.to_string())?;
     line.push(b'\n');

@@ -11,7 +11,7 @@ use super::time::{hostname, now_rfc3339};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, OpenOptions};
 use std::io::{ErrorKind, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -125,11 +125,7 @@ pub fn acquire(
     wait: Duration,
 ) -> Result<Acquired, String> {
     check_service_name(service)?;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(locks_dir)
-        .map_err(|e| format!("cannot create {}: {e}", locks_dir.display()))?;
+    super::private_dir(locks_dir)?;
     let path = locks_dir.join(service);
     let pid = std::process::id();
     let info = LockInfo {
@@ -173,10 +169,17 @@ pub fn acquire(
             continue;
         }
         if Instant::now() >= deadline {
+            let next = if wait.is_zero() {
+                "wait for it with `play --lock-wait 2m` (the release's lock_wait)".to_string()
+            } else {
+                format!(
+                    "waited in vain for {}s; raise lock_wait (`play --lock-wait`)",
+                    wait.as_secs()
+                )
+            };
             return Err(format!(
-                "service '{service}' is locked by {}: another release is running; wait for it (or raise lock_wait){}",
-                holder.describe(),
-                if wait.is_zero() { "" } else { ", waited in vain" }
+                "service '{service}' is locked by {}: another release is running; {next}",
+                holder.describe()
             ));
         }
         std::thread::sleep(Duration::from_millis(200).min(deadline - Instant::now()));
@@ -187,7 +190,7 @@ fn try_create(path: &Path, info: &LockInfo) -> std::io::Result<()> {
     let mut f = OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode(0o644)
+        .mode(0o600)
         .open(path)?;
     let written = serde_json::to_vec(info)
         .map_err(std::io::Error::other)

@@ -17,6 +17,9 @@ pub enum AgentError {
     /// The channel closed: the agent died, was killed, or the connection dropped.
     #[error("the agent exited unexpectedly{0}")]
     Died(String),
+    /// The agent would not run from where it is cached (a folder or binary others can write).
+    #[error("the agent refuses to run from an unsafe place: {0}")]
+    Unsafe(String),
     #[error("no answer from the agent within {0} s")]
     Timeout(u64),
     #[error("protocol error: {0}")]

@@ -36,8 +36,12 @@ pub struct HostAgent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AgentEnd {
     /// The SSH connection dropped: the host went down or the network failed (Ansible's
-    /// UNREACHABLE). Holds which connection closed (and the bastion's, when it went first).
-    ConnectionLost(String),
+    /// UNREACHABLE). `closed` is which connection closed; `bastion` is the bastion connection's
+    /// label when that one dropped first (the bastion restarted or lost its network).
+    ConnectionLost {
+        closed: String,
+        bastion: Option<String>,
+    },
     /// The agent process ended while the connection stayed up: " (killed by signal KILL)",
     /// " (exit status 101)", or "" when SSH did not say.
     Exited(String),
@@ -51,6 +55,35 @@ impl HostAgent {
         tail_text(&self.exit.stderr_tail())
     }
 
+    /// The agent's log lines (its stderr) received since the last call, for -vvvv.
+    pub fn take_log(&self) -> Vec<String> {
+        String::from_utf8_lossy(&self.exit.take_stderr())
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Why this agent can take no more requests, if so: its SSH connection closed (the host
+    /// or the bastion restarted, the network failed) or its own channel ended (it was
+    /// killed). Checked before a task is sent: with nothing in flight, a fresh connection and
+    /// agent replace it safely.
+    pub fn gone(&self) -> Option<String> {
+        if self.session.is_closed() {
+            let (closed, bastion) = self.lost_connection();
+            Some(match bastion {
+                Some(b) => format!("{closed}, after the connection to the bastion {b} dropped"),
+                None => closed,
+            })
+        } else if self.exit.is_finished() {
+            Some(format!(
+                "the agent's channel on {} closed",
+                self.session.label()
+            ))
+        } else {
+            None
+        }
+    }
+
     /// After a failed call: tells a dropped connection from a dead agent, waiting up to
     /// `grace` for the connection to close. A host that shuts down ends its agent (SIGTERM
     /// from systemd) a moment before its sshd drops the connection, so a closed channel alone
@@ -58,16 +91,14 @@ impl HostAgent {
     pub async fn how_it_ended(&mut self, grace: Duration) -> AgentEnd {
         let deadline = Instant::now() + grace;
         let info = match tokio::time::timeout(grace, self.exit.wait()).await {
-            Ok(Err(_)) => return AgentEnd::ConnectionLost(self.lost_connection()),
+            Ok(Err(_)) => return self.connection_lost().await,
             Ok(Ok(info)) => info,
-            Err(_) if self.session.is_closed() => {
-                return AgentEnd::ConnectionLost(self.lost_connection())
-            }
+            Err(_) if self.session.is_closed() => return self.connection_lost().await,
             Err(_) => return AgentEnd::Running,
         };
         loop {
             if self.session.is_closed() {
-                return AgentEnd::ConnectionLost(self.lost_connection());
+                return self.connection_lost().await;
             }
             if Instant::now() >= deadline {
                 return AgentEnd::Exited(exit_note(&info));
@@ -83,16 +114,48 @@ impl HostAgent {
 }
 
 impl HostAgent {
-    /// "play@10.0.0.5:22 closed", and the bastion's part when its connection went first.
-    fn lost_connection(&self) -> String {
-        let note = self.session.bastion_note();
-        let label = self.session.label();
-        if note.is_empty() {
-            format!("{label} closed")
-        } else {
-            format!("{label} closed; {note}")
+    /// ("play@10.0.0.5:22 closed", the bastion's label when its connection went first).
+    fn lost_connection(&self) -> (String, Option<String>) {
+        (
+            format!("{} closed", self.session.label()),
+            self.session.bastion_lost(),
+        )
+    }
+
+    async fn connection_lost(&self) -> AgentEnd {
+        let closed = format!("{} closed", self.session.label());
+        let bastion = self
+            .session
+            .bastion_unresponsive(Duration::from_secs(3))
+            .await;
+        AgentEnd::ConnectionLost { closed, bastion }
+    }
+}
+
+/// The agent's exit code for "refused to run from an unsafe location" (agent/src/security.rs).
+const EXIT_UNSAFE_LOCATION: u32 = 3;
+
+/// A start that ended before the handshake, explained by the agent's exit status and stderr:
+/// the agent refusing its folder is not a sudo or network problem, and says what to fix.
+async fn why_it_died(why: String, exit: &mut ExecExit) -> AgentError {
+    let status = tokio::time::timeout(Duration::from_secs(2), exit.wait())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .and_then(|info| info.status);
+    let stderr = exit.stderr_tail();
+    let said = String::from_utf8_lossy(&stderr);
+    if status == Some(EXIT_UNSAFE_LOCATION) {
+        if let Some(reason) = said.lines().find_map(|l| l.split_once("refusing to run: ")) {
+            return AgentError::Unsafe(reason.1.trim().to_string());
         }
     }
+    let said = tail_text(&stderr);
+    AgentError::Died(if said.is_empty() {
+        why
+    } else {
+        format!("{why}: {said}")
+    })
 }
 
 /// " (killed by signal KILL)" / " (exit status 3)" / "".
@@ -170,7 +233,7 @@ pub async fn start_agent(
             .exec(&start_command(bin, opts))
             .await
             .map_err(|e| AgentError::Died(format!(": cannot start it: {e}")))?;
-        let (writer, reader, exit) = channel.into_parts();
+        let (writer, reader, mut exit) = channel.into_parts();
         let handshake = tokio::time::timeout(
             opts.timeout,
             AgentConn::handshake(reader, writer, env!("CARGO_PKG_VERSION")),
@@ -178,17 +241,10 @@ pub async fn start_agent(
         .await
         .map_err(|_| AgentError::Timeout(opts.timeout.as_secs()))?;
         // What the agent (or sudo) said on stderr explains a failed start.
-        let handshake = handshake.map_err(|e| match e {
-            AgentError::Died(why) => {
-                let said = tail_text(&exit.stderr_tail());
-                AgentError::Died(if said.is_empty() {
-                    why
-                } else {
-                    format!("{why}: {said}")
-                })
-            }
+        let handshake = match handshake {
+            Err(AgentError::Died(why)) => Err(why_it_died(why, &mut exit).await),
             other => other,
-        });
+        };
         match handshake {
             Ok(conn) if conn.sha256.is_empty() || conn.sha256 == bin.sha256 => {
                 return Ok(HostAgent {

@@ -50,6 +50,10 @@ async fn on_host(
 ) -> Result<Value, String> {
     let slot = engine.host(host);
     let mut state = slot.state.lock().await;
+    if state.agent.as_ref().is_some_and(|a| a.gone().is_some()) {
+        // Its connection closed since the last call: reconnect rather than fail.
+        state.agent = None;
+    }
     if state.agent.is_none() {
         let vars = engine.inventory.host_vars(host);
         let agent = engine

@@ -627,7 +627,9 @@ async fn call_module(
         .task_timeout
         .map(|d| d + Duration::from_secs(10));
     let agent = state.agent.as_mut().expect("connected above");
-    match agent.conn.run(call, wait).await {
+    let answer = agent.conn.run(call, wait).await;
+    show_agent_log(engine, host, agent);
+    match answer {
         Ok(r) => module_result_value(r),
         Err(e) => {
             let said = agent.stderr_tail();
@@ -642,11 +644,22 @@ async fn call_module(
             } else {
                 format!(" (its last words: {said})")
             };
-            if let AgentEnd::ConnectionLost(why) = end {
+            if let AgentEnd::ConnectionLost { closed, bastion } = end {
                 // Ansible's UNREACHABLE: the host leaves the run, the exit code is 4.
-                let msg = format!(
-                    "the connection to {host} dropped during this task ({why}): the host went down or its network failed"
-                );
+                let mut msg = match bastion {
+                    Some(bastion) => format!(
+                        "the bastion connection was lost during this task: the connection to the bastion {bastion} dropped or stopped answering (the bastion restarted, hung or lost its network), taking the connection to {host} with it ({closed}); what this task did on {host} is unknown: check the host, then run again"
+                    ),
+                    None => format!(
+                        "the connection to {host} dropped during this task ({closed}): the host went down or its network failed"
+                    ),
+                };
+                if agent_module == "release" {
+                    // The transaction does not need play: tell the operator where its end shows.
+                    msg.push_str(&format!(
+                        "; a release goes on without play: the agent on {host} finishes it or puts the old container back, then unlocks; `play releases` shows which version runs"
+                    ));
+                }
                 return json!({"unreachable": true, "changed": false, "msg": msg});
             }
             let msg = match (e, end) {
@@ -660,6 +673,15 @@ async fn call_module(
                 (other, _) => format!("agent error on {host}: {other}"),
             };
             json!({"failed": true, "changed": false, "msg": msg})
+        }
+    }
+}
+
+/// At -vvvv (where the agent logs at debug level) its log lines follow each call.
+fn show_agent_log(engine: &Engine, host: &str, agent: &crate::agent_client::HostAgent) {
+    if engine.printer.verbosity() >= 4 {
+        for line in agent.take_log() {
+            engine.printer.verbose(4, &format!("<{host}> {line}"));
         }
     }
 }
@@ -757,7 +779,9 @@ async fn gather_facts(
         return result;
     }
     let agent = state.agent.as_mut().expect("connected above");
-    match agent.conn.facts(Some(Duration::from_secs(60))).await {
+    let answer = agent.conn.facts(Some(Duration::from_secs(60))).await;
+    show_agent_log(engine, host, agent);
+    match answer {
         Ok(facts) => {
             state.facts = facts;
             json!({"changed": false})
@@ -845,8 +869,17 @@ async fn ensure_agent(
     host: &str,
     ctx: &Map<String, Value>,
 ) -> Result<(), Value> {
-    if state.agent.is_some() {
-        return Ok(());
+    if let Some(agent) = &state.agent {
+        let Some(why) = agent.gone() else {
+            return Ok(());
+        };
+        // Nothing was in flight: a fresh connection (through a fresh bastion connection when
+        // the old one dropped) and a fresh agent take over safely.
+        engine.printer.verbose(
+            1,
+            &format!("<{host}> the connection closed between tasks ({why}); reconnecting"),
+        );
+        state.agent = None;
     }
     let sudo = engine.sudo_agent.load(Ordering::Relaxed);
     let conn_vars: Vars = ctx.iter().map(|(k, v)| (k.clone(), v.clone())).collect();

@@ -97,6 +97,8 @@ impl AsyncRead for ExecReader {
 #[derive(Default)]
 struct ExitState {
     info: ExitInfo,
+    /// Stderr not yet taken by [`ExecExit::take_stderr`] (bounded like the tail).
+    unread_stderr: Vec<u8>,
     /// The server refused to run the command.
     refused: bool,
     /// The channel ended because the connection did.
@@ -116,6 +118,12 @@ impl ExecExit {
     /// The last bytes of stderr received so far.
     pub fn stderr_tail(&self) -> Vec<u8> {
         self.lock().info.stderr_tail.clone()
+    }
+
+    /// Stderr received since the last call (at most [`STDERR_TAIL_LIMIT`] bytes of it): the
+    /// agent's log lines, shown at -vvvv.
+    pub fn take_stderr(&self) -> Vec<u8> {
+        std::mem::take(&mut self.lock().unread_stderr)
     }
 
     /// Whether the command has ended (the channel closed).
@@ -199,6 +207,7 @@ impl Session {
                     ChannelMsg::ExtendedData { data, ext: 1 } => {
                         let mut state = pump_state.lock().unwrap_or_else(|p| p.into_inner());
                         push_tail(&mut state.info.stderr_tail, &data, STDERR_TAIL_LIMIT);
+                        push_tail(&mut state.unread_stderr, &data, STDERR_TAIL_LIMIT);
                     }
                     ChannelMsg::Eof => {
                         let _ = pump_end.shutdown().await;

@@ -83,10 +83,36 @@ impl Session {
 
     /// "the connection to the bastion X dropped" when it did, else "".
     pub(crate) fn bastion_note(&self) -> String {
-        match self.inner._via.as_ref().filter(|b| b.is_closed()) {
-            Some(bastion) => format!("the connection to the bastion {} dropped", bastion.label()),
+        match self.bastion_lost() {
+            Some(bastion) => format!("the connection to the bastion {bastion} dropped"),
             None => String::new(),
         }
+    }
+
+    /// The label of this connection's bastion when that bastion connection is gone or does
+    /// not answer a ping within `wait` (frozen, or its network failed). Asked after a
+    /// tunnelled connection dropped, to say which link broke: with keepalives on both, the
+    /// tunnelled one often gives up first.
+    pub async fn bastion_unresponsive(&self, wait: Duration) -> Option<String> {
+        let bastion = self.inner._via.as_ref()?;
+        if !bastion.is_closed() {
+            let ping = bastion.inner.handle.send_ping();
+            let answered = matches!(tokio::time::timeout(wait, ping).await, Ok(Ok(())));
+            if answered && !bastion.is_closed() {
+                return None;
+            }
+        }
+        Some(bastion.label().to_string())
+    }
+
+    /// The label of the bastion this connection was tunnelled through, when that bastion
+    /// connection has closed (it restarted, or its network failed).
+    pub fn bastion_lost(&self) -> Option<String> {
+        self.inner
+            ._via
+            .as_ref()
+            .filter(|b| b.is_closed())
+            .map(|b| b.label().to_string())
     }
 
     /// [`Session::lost`] for a russh error, leaving out russh's bare "Disconnected".

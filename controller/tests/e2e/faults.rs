@@ -4,89 +4,11 @@
 //! how it exits, and that the next run recovers. Every wait is bounded, and a guard puts a
 //! broken VM back even when an assertion fails, so the tests after it find the fleet whole.
 
-use crate::harness::{play, recap_value, repo_root, scratch, write, Testbed};
+use crate::harness::{play, recap_value, scratch, write, Testbed};
+use crate::running::{docker, message_of, no_agent_left, spawn_play, wait_in_vm, wait_sleeping};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// A play run in the background, its output going to files we can read while it runs.
-struct Running {
-    child: Child,
-    out: PathBuf,
-    err: PathBuf,
-}
-
-fn spawn_play(dir: &Path, args: &[&str]) -> Running {
-    let out = dir.join("play.out");
-    let err = dir.join("play.err");
-    let child = Command::new(env!("CARGO_BIN_EXE_play"))
-        .args(args)
-        .current_dir(repo_root())
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(std::fs::File::create(&err).unwrap())
-        .spawn()
-        .expect("start play");
-    Running { child, out, err }
-}
-
-impl Running {
-    fn output(&self) -> (String, String) {
-        (
-            std::fs::read_to_string(&self.out).unwrap_or_default(),
-            std::fs::read_to_string(&self.err).unwrap_or_default(),
-        )
-    }
-
-    /// Waits for play to exit within `bound`; kills it and fails the test otherwise.
-    fn finish(mut self, bound: Duration) -> (i32, String, String) {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                let (o, e) = self.output();
-                return (status.code().unwrap_or(-1), o, e);
-            }
-            if start.elapsed() > bound {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                let (o, e) = self.output();
-                panic!("play still running after {bound:?}; killed it\n--- stdout ---\n{o}\n--- stderr ---\n{e}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn signal(&self, name: &str) {
-        let ok = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "kill -{name} failed");
-    }
-}
-
-/// Polls `cmd` in the VM until it exits 0; panics with `what` after `bound`.
-fn wait_in_vm(tb: &Testbed, vm: &str, cmd: &str, bound: Duration, what: &str) {
-    let start = Instant::now();
-    while start.elapsed() < bound {
-        if tb.exec(vm, cmd).status.success() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("{vm}: {what} not seen within {bound:?} (`{cmd}`)");
-}
-
-fn docker(args: &[&str]) {
-    let out = Command::new("docker").args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// Starts a stopped VM and waits until its sshd is up again.
 fn start_vm(tb: &Testbed, vm: &str) {
@@ -134,28 +56,6 @@ fn slow_playbook(dir: &Path, secs: &str) -> PathBuf {
     pb
 }
 
-/// Waits until the slow task's `sleep` runs on `vm`: play is then inside the task there.
-fn wait_sleeping(tb: &Testbed, vm: &str, secs: &str) {
-    wait_in_vm(
-        tb,
-        vm,
-        &format!("pgrep -f '^(/usr/bin/)?sleep {secs}$' >/dev/null"),
-        Duration::from_secs(60),
-        "the slow task's sleep",
-    );
-}
-
-fn no_agent_left(tb: &Testbed, vm: &str) {
-    // `[p]` keeps pgrep from matching this very shell's command line.
-    wait_in_vm(
-        tb,
-        vm,
-        "! pgrep -f '[p]lay-agent' >/dev/null",
-        Duration::from_secs(15),
-        "no play-agent process",
-    );
-}
-
 /// The size of the agent binary play uploads (PLAY_AGENT, or the static build beside the
 /// test's target folder, as play itself looks for it).
 fn local_agent_size() -> u64 {
@@ -171,14 +71,6 @@ fn local_agent_size() -> u64 {
     std::fs::metadata(&path)
         .unwrap_or_else(|e| panic!("the agent binary {}: {e}", path.display()))
         .len()
-}
-
-fn message_of(stdout: &str, host: &str) -> String {
-    stdout
-        .lines()
-        .find(|l| l.starts_with(&format!("fatal: [{host}]")))
-        .unwrap_or_else(|| panic!("no fatal line for {host} in:\n{stdout}"))
-        .to_string()
 }
 
 #[test]

@@ -3,12 +3,19 @@
 //! need no hosts. One test binary; tests that use the testbed take a shared lock so they run
 //! one at a time against the same VMs, while host-less tests run in parallel.
 
+mod gated;
 mod harness;
+mod running;
 
 mod bad_input;
 mod bad_input_more;
+mod canary;
+mod concurrent_runs;
 mod core_run;
 mod faults;
+mod faults_network;
+mod faults_release;
+mod file_modes;
 mod plan_apply;
 mod release_flow;
 mod schedule;
