@@ -8,10 +8,12 @@ use std::time::{Duration, Instant};
 /// Agent bytes uploaded by this process (for reports and the "a rerun uploads nothing" check).
 pub static UPLOADED_BYTES: AtomicU64 = AtomicU64::new(0);
 
-/// Uploads at once. Each upload keeps up to an SSH window (~2 MiB) of the agent queued in
-/// play's memory, so a first run on 50 hosts peaked at 135 MiB (benchmark, N=50) where every
-/// other run stays under 50 MiB. Behind one bastion the uploads share one link anyway: eight at
-/// a time keep it busy.
+/// Uploads at once. An upload batches up to an SSH window (~2 MiB) of the agent into its
+/// connection's write buffer, which russh keeps (locked in memory) for the connection's life;
+/// that is why each upload has a connection of its own, closed when done (a first run on 50
+/// hosts peaked at 132 MiB uploading over the connections the agents then ran on; every other
+/// run stays under 50 MiB). Behind one bastion the uploads share one link anyway: eight at a
+/// time keep it busy.
 const PARALLEL_UPLOADS: usize = 8;
 static UPLOAD_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(PARALLEL_UPLOADS);
 
@@ -222,12 +224,18 @@ fn upload_command(bin: &AgentBinary) -> String {
     )
 }
 
-/// Starts the agent, uploading it first if it is missing or not the expected build.
-pub async fn start_agent(
+/// Starts the agent, uploading it first if it is missing or not the expected build. The upload
+/// goes over a connection `upload_session` opens, closed once the file is in place.
+pub async fn start_agent<F, Fut>(
     session: &Session,
     bin: &AgentBinary,
     opts: &StartOptions,
-) -> Result<HostAgent, AgentError> {
+    upload_session: F,
+) -> Result<HostAgent, AgentError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Session, crate::ssh::SshError>>,
+{
     for attempt in 0..2 {
         let channel = session
             .exec(&start_command(bin, opts))
@@ -271,7 +279,10 @@ pub async fn start_agent(
         }
         // Never closed, so acquiring cannot fail; a permit is dropped when this upload ends.
         let _slot = UPLOAD_SLOTS.acquire().await.ok();
-        let out = session
+        let uploader = upload_session()
+            .await
+            .map_err(|e| AgentError::Died(format!(": cannot connect to upload it: {e}")))?;
+        let out = uploader
             .run(
                 &upload_command(bin),
                 &bin.bytes,

@@ -99,7 +99,7 @@ impl Connector {
             timeout: self.settings.connect_timeout.max(Duration::from_secs(30)),
             log_level: (self.printer.verbosity() >= 4).then(|| "debug".to_string()),
         };
-        start_agent(&session, binary, &start)
+        start_agent(&session, binary, &start, || self.pool.connect(&opts))
             .await
             .map_err(|e| match e {
                 AgentError::Died(_) | AgentError::Timeout(_) if !sudo => {
