@@ -2,8 +2,9 @@
 //! a no_log task's registered result. All three reach vm1 (a 0600 file, a task's environment,
 //! a released container's env file), and none appears anywhere it must not: play's stdout and
 //! stderr at every verbosity (the agent's own log lines included, shown at -vvvv), `--json`,
-//! `--report` JSON and `--junit` XML, `--check --diff`, the release history on the VM, the VM's
-//! journal, and the argv of every process on the VM, sampled all through the runs.
+//! `--report` JSON and `--junit` XML, `--check --diff`, `play plan` (its output and its file),
+//! the release history on the VM, the VM's journal, and the argv of every process on the VM,
+//! sampled all through the runs.
 
 use crate::harness::{play, scratch, write, Testbed};
 use std::io::Write as _;
@@ -153,6 +154,18 @@ fn secrets_appear_nowhere_at_any_verbosity() {
     let out = play(&check_args);
     crate::check!(out.0 == 0 && out.1.contains("APP_X"), out);
     assert_clean("--check --diff output", &format!("{}{}", out.1, out.2));
+    // A plan of the same run: what it prints and the file a reviewer reads.
+    let plan_file = dir.join("canary.plan");
+    let mut plan_args: Vec<&str> = vec!["plan"];
+    plan_args.extend(base);
+    let plan_path = plan_file.display().to_string();
+    plan_args.extend(["-o", &plan_path, "-vvv"]);
+    let out = play(&plan_args);
+    crate::check!(out.0 == 2 && out.1.contains("would change"), out);
+    assert_clean("play plan's output", &format!("{}{}", out.1, out.2));
+    let plan_text = std::fs::read_to_string(&plan_file).unwrap();
+    assert!(plan_text.contains("canary"), "{plan_text}");
+    assert_clean("the plan file", &plan_text);
     let mut json_args: Vec<&str> = base.to_vec();
     json_args.push("--json");
     let out = play(&json_args);
