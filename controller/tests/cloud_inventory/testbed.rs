@@ -176,10 +176,12 @@ fn a_playbook_runs_through_the_bastion_from_the_gcp_inventory() {
         ),
     );
     let dir = config.parent().unwrap().to_path_buf();
+    // What GCE does not list: the login user on the VMs, the operator's key, the host keys.
     write(
         &dir.join("group_vars/all.yml"),
         &format!(
-            "ansible_ssh_private_key_file: {}\nplay_known_hosts: {}\nansible_ssh_timeout: 60\n",
+            "ansible_user: {}\nansible_ssh_private_key_file: {}\nplay_known_hosts: {}\nansible_ssh_timeout: 60\n",
+            env("TESTBED_SSH_USER"),
             env("TESTBED_SSH_KEY"),
             env("TESTBED_KNOWN_HOSTS")
         ),
