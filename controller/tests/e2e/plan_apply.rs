@@ -7,8 +7,9 @@
 //! deploys the planned v2 digest.
 
 use crate::harness::{repo_root, scratch, write, Testbed};
+use crate::release_flow::retag_in_registry;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 const CANARY_A: &str = "plan-canary-a-77e1";
 const CANARY_B: &str = "plan-canary-b-4c2d";
@@ -58,52 +59,6 @@ fn vaulted_env(dir: &Path, name: &str, body: &str) -> PathBuf {
     path
 }
 
-/// Pushes the local image `play-testbed/app:<from>` as `app:<to>` in the testbed registry.
-fn push_as(tb: &Testbed, from: &str, to: &str) {
-    let reg = tb.env("TESTBED_REGISTRY_HOSTSIDE");
-    let config = format!("{}/docker-config", tb.dir.display());
-    let target = format!("{reg}/app:{to}");
-    let password = std::fs::read(tb.env("TESTBED_REGISTRY_PASSWORD_FILE")).unwrap();
-    let mut login = Command::new("docker")
-        .args([
-            "--config",
-            &config,
-            "login",
-            &reg,
-            "-u",
-            &tb.env("TESTBED_REGISTRY_USER"),
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(login.stdin.as_mut().unwrap(), &password).unwrap();
-    drop(login.stdin.take());
-    assert!(login.wait().unwrap().success(), "docker login to {reg}");
-    for args in [
-        vec![
-            "tag".to_string(),
-            format!("play-testbed/app:{from}"),
-            target.clone(),
-        ],
-        vec!["push".into(), "-q".into(), target.clone()],
-        vec!["rmi".into(), target.clone()],
-    ] {
-        let out = Command::new("docker")
-            .arg("--config")
-            .arg(&config)
-            .args(&args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "docker {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
-
 fn plan_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -141,8 +96,8 @@ fn plan_review_apply_and_refusals() {
     let playbook = dir.join("docker.yml");
     let original = std::fs::read_to_string(repo_root().join("playbooks/docker.yml")).unwrap();
     write(&playbook, &original);
-    push_as(&tb, "v1", "v1");
-    push_as(&tb, "v2", "v2");
+    retag_in_registry(&tb, "v1", "v1");
+    retag_in_registry(&tb, "v2", "v2");
 
     let inv = tb.inventory();
     let (inv, pb) = (inv.to_str().unwrap(), playbook.to_str().unwrap());
@@ -309,9 +264,9 @@ fn plan_review_apply_and_refusals() {
     );
 
     // (a) The v2 tag now points at v3's image: apply still deploys the planned v2 digest.
-    push_as(&tb, "v3", "v2");
+    retag_in_registry(&tb, "v3", "v2");
     let out = play(&dir, &["apply", p, &pw]);
-    push_as(&tb, "v2", "v2");
+    retag_in_registry(&tb, "v2", "v2");
     crate::check!(out.0 == 0, out);
     for vm in &vms {
         assert_eq!(serving(&tb, vm), "version=v2", "{vm}");

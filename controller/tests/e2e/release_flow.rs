@@ -232,7 +232,7 @@ fn release_flow_end_to_end() {
 }
 
 /// Pushes the testbed's local image `play-testbed/app:<from>` as `app:<to>` in the registry.
-fn retag_in_registry(tb: &Testbed, from: &str, to: &str) {
+pub(crate) fn retag_in_registry(tb: &Testbed, from: &str, to: &str) {
     let reg = tb.env("TESTBED_REGISTRY_HOSTSIDE");
     let config = format!("{}/docker-config", tb.dir.display());
     let target = format!("{reg}/app:{to}");
