@@ -7,6 +7,7 @@
 pub mod agent_client;
 pub mod cli;
 pub mod commands;
+pub mod files;
 pub mod inventory;
 pub mod output;
 pub mod plan;

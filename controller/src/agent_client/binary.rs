@@ -10,6 +10,8 @@ pub struct AgentBinary {
     pub bytes: Arc<Vec<u8>>,
     pub sha256: String,
     pub path: PathBuf,
+    /// Its gzip form, made the first time a host needs an upload (`gzipped`).
+    gzipped: Arc<tokio::sync::OnceCell<Arc<Vec<u8>>>>,
 }
 
 impl AgentBinary {
@@ -33,11 +35,39 @@ impl AgentBinary {
             .map_err(|e| format!("cannot read the agent binary {}: {e}", path.display()))?;
         check_static(path, &bytes)?;
         let sha256 = hex::encode(Sha256::digest(&bytes));
-        Ok(Self {
+        Ok(Self::new(bytes, sha256, path.to_path_buf()))
+    }
+
+    pub(crate) fn new(bytes: Vec<u8>, sha256: String, path: PathBuf) -> Self {
+        Self {
             bytes: Arc::new(bytes),
             sha256,
-            path: path.to_path_buf(),
-        })
+            path,
+            gzipped: Arc::default(),
+        }
+    }
+
+    /// The agent gzipped for upload (see `gzipped.rs`): made, or read from the user's cache,
+    /// once per run, off the async threads, the first time a host needs it; hosts asking at
+    /// the same time wait for that one.
+    pub async fn gzipped(&self) -> Arc<Vec<u8>> {
+        let made = self.gzipped.get_or_init(|| async {
+            let bytes = self.bytes.clone();
+            let name = self.remote_name();
+            let work = move || {
+                let cache = super::gzipped::cache_dir();
+                Arc::new(super::gzipped::load_or_make(
+                    &bytes,
+                    &name,
+                    cache.as_deref(),
+                ))
+            };
+            match tokio::task::spawn_blocking(work).await {
+                Ok(gz) => gz,
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            }
+        });
+        made.await.clone()
     }
 
     /// The file name on hosts: versioned by content, so two controllers never fight over it.

@@ -11,9 +11,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 /// Why talking to the agent failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
-    /// The cached binary is absent on the host (the start command printed the marker).
+    /// The cached binary is absent on the host (the start command printed the marker);
+    /// `gzip`: the host can unpack a gzipped upload.
     #[error("the agent is not cached on the host")]
-    Missing,
+    Missing { gzip: bool },
     /// The channel closed: the agent died, was killed, or the connection dropped.
     #[error("the agent exited unexpectedly{0}")]
     Died(String),
@@ -59,7 +60,9 @@ impl<R: AsyncRead + Unpin + Send, W: AsyncWrite + Unpin + Send> AgentConn<R, W> 
             .await
             .map_err(|e| AgentError::Died(format!(" before the handshake ({e})")))?;
         if &header == b"PLAY" {
-            return Err(AgentError::Missing);
+            return Err(AgentError::Missing {
+                gzip: host_has_gzip(&mut reader).await,
+            });
         }
         let resp = read_payload(&mut reader, header).await?;
         match resp.body {
@@ -142,6 +145,18 @@ impl<R: AsyncRead + Unpin + Send, W: AsyncWrite + Unpin + Send> AgentConn<R, W> 
         .await;
         let _ = self.writer.shutdown().await;
     }
+}
+
+/// After the not-cached marker the start command prints `gzip` when the host has it, and
+/// exits. Anything else, or no end within 2 s, means "send the agent as it is".
+async fn host_has_gzip<R: AsyncRead + Unpin>(reader: &mut R) -> bool {
+    let mut rest = Vec::new();
+    let mut limited = reader.take(16);
+    let read = limited.read_to_end(&mut rest);
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), read).await,
+        Ok(Ok(_))
+    ) && rest == b"gzip"
 }
 
 fn resp_sha(resp: &Response) -> String {

@@ -163,11 +163,32 @@ async fn small_garbage_payload_is_a_protocol_error() {
 }
 
 #[tokio::test]
-async fn the_not_cached_marker_is_told_apart_from_garbage() {
+async fn the_not_cached_marker_is_told_apart_from_garbage_and_says_whether_gzip_is_there() {
+    for (said, gzip) in [
+        (&b"PLAYgzip"[..], true),
+        (b"PLAY", false),
+        (b"PLAYzip", false),
+    ] {
+        let mut p = peer();
+        p.agent.out.write_all(said).await.unwrap();
+        // The start command exits after the marker.
+        drop(p.agent.out);
+        let got = tokio::time::timeout(BOUND, AgentConn::handshake(p.reader, p.writer, "test"))
+            .await
+            .expect("hung after the marker");
+        assert!(
+            matches!(got, Err(AgentError::Missing { gzip: g }) if g == gzip),
+            "{said:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_marker_without_an_end_still_counts_as_not_cached_without_gzip() {
     let mut p = peer();
-    p.agent.out.write_all(b"PLAY").await.unwrap();
+    p.agent.out.write_all(b"PLAYgz").await.unwrap();
     let (got, _agent) = handshake(p).await;
-    assert!(matches!(got, Err(AgentError::Missing)));
+    assert!(matches!(got, Err(AgentError::Missing { gzip: false })));
 }
 
 #[tokio::test]

@@ -3,11 +3,13 @@
 //!
 //! The common case costs one SSH exec: the start command runs the cached binary if it is
 //! there and says `PLAY` (a marker no frame can start with) if not; only then is the binary
-//! uploaded. The agent reports its own sha256 in the handshake, so a cached file that does
-//! not match this controller's agent is replaced rather than trusted.
+//! uploaded, gzipped where the host has gzip (`gzipped.rs`). The agent reports its own sha256
+//! in the handshake, so a cached file that does not match this controller's agent is replaced
+//! rather than trusted.
 
 mod binary;
 mod conn;
+mod gzipped;
 mod remote;
 
 pub use binary::AgentBinary;

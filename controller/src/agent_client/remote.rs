@@ -5,7 +5,8 @@ use crate::ssh::{ExecExit, ExecReader, ExecWriter, ExitInfo, Session};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Agent bytes uploaded by this process (for reports and the "a rerun uploads nothing" check).
+/// Agent bytes uploaded by this process, as sent (gzipped where the host has gzip), for
+/// reports and the "a rerun uploads nothing" check.
 pub static UPLOADED_BYTES: AtomicU64 = AtomicU64::new(0);
 
 /// Uploads at once. An upload batches up to an SSH window (~2 MiB) of the agent into its
@@ -200,25 +201,29 @@ fn start_command(bin: &AgentBinary, opts: &StartOptions) -> String {
         env
     };
     // `PLAY` is the marker for "not cached": a frame can't begin with it (it would announce
-    // a frame over the size bound). A cached file of the wrong size (an upload cut short by
-    // an older play) counts as missing, so it is replaced instead of failing every start.
+    // a frame over the size bound); `gzip` after it says the upload may come gzipped. A
+    // cached file of the wrong size (an upload cut short by an older play) counts as missing,
+    // so it is replaced instead of failing every start.
     let size = bin.bytes.len();
     format!(
-        "f={CACHE_DIR}/{name}; if [ -x \"$f\" ] && [ \"$(wc -c < \"$f\")\" -eq {size} ]; then exec {sudo}{env_prefix}\"$f\"; else printf PLAY; fi"
+        "f={CACHE_DIR}/{name}; if [ -x \"$f\" ] && [ \"$(wc -c < \"$f\")\" -eq {size} ]; then exec {sudo}{env_prefix}\"$f\"; \
+         else printf PLAY; if command -v gzip >/dev/null 2>&1; then printf gzip; fi; fi"
     )
 }
 
 /// Writes the agent to a temp file and renames it into place only once every byte arrived:
 /// when play is interrupted mid-upload, `cat` sees end-of-file, not an error, so without the
-/// size check a truncated agent would be installed under its final name. The temp file is
-/// removed on any way out.
-fn upload_command(bin: &AgentBinary) -> String {
+/// size check a truncated agent would be installed under its final name (`gzip -d` also
+/// fails on a cut-short or damaged stream, by its CRC). The temp file is removed on any way
+/// out.
+fn upload_command(bin: &AgentBinary, gzipped: bool) -> String {
     let name = bin.remote_name();
     let size = bin.bytes.len();
+    let receive = if gzipped { "gzip -dc" } else { "cat" };
     format!(
         "umask 077; d={CACHE_DIR}; mkdir -p \"$d\" && chmod 700 \"$d\" && t=$(mktemp \"$d/.upload.XXXXXX\") || exit 1; \
          trap 'rm -f \"$t\"' EXIT; trap 'exit 1' HUP INT TERM PIPE; \
-         cat > \"$t\" || exit 1; n=$(wc -c < \"$t\"); \
+         {receive} > \"$t\" || exit 1; n=$(wc -c < \"$t\"); \
          [ \"$n\" -eq {size} ] || {{ echo \"the upload stopped after $n of {size} bytes\" >&2; exit 1; }}; \
          chmod 700 \"$t\" && mv -f \"$t\" \"$d/{name}\" && find \"$d\" -maxdepth 1 -name 'play-agent-*' ! -name '{name}' -delete"
     )
@@ -236,6 +241,7 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<Session, crate::ssh::SshError>>,
 {
+    let mut host_has_gzip = false;
     for attempt in 0..2 {
         let channel = session
             .exec(&start_command(bin, opts))
@@ -266,7 +272,7 @@ where
                 conn.shutdown().await;
                 exit.close().await;
             }
-            Err(AgentError::Missing) => {}
+            Err(AgentError::Missing { gzip }) => host_has_gzip = gzip,
             Err(AgentError::Died(why)) if opts.sudo => {
                 return Err(AgentError::Died(format!(
                     "{why}; if sudo asked for a password, give the SSH user passwordless sudo (NOPASSWD) or run without become"
@@ -279,13 +285,18 @@ where
         }
         // Never closed, so acquiring cannot fail; a permit is dropped when this upload ends.
         let _slot = UPLOAD_SLOTS.acquire().await.ok();
+        let payload = if host_has_gzip {
+            bin.gzipped().await
+        } else {
+            bin.bytes.clone()
+        };
         let uploader = upload_session()
             .await
             .map_err(|e| AgentError::Died(format!(": cannot connect to upload it: {e}")))?;
         let out = uploader
             .run(
-                &upload_command(bin),
-                &bin.bytes,
+                &upload_command(bin, host_has_gzip),
+                &payload,
                 opts.timeout.max(Duration::from_secs(60)),
             )
             .await
@@ -297,7 +308,7 @@ where
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
         }
-        UPLOADED_BYTES.fetch_add(bin.bytes.len() as u64, Ordering::Relaxed);
+        UPLOADED_BYTES.fetch_add(payload.len() as u64, Ordering::Relaxed);
     }
     Err(AgentError::Protocol(
         "the agent on the host does not match this controller's even after uploading it".into(),
@@ -312,14 +323,17 @@ mod tests {
     use super::*;
     use std::io::Write;
     use std::process::{Command, Stdio};
-    use std::sync::Arc;
 
     fn binary(bytes: &[u8]) -> AgentBinary {
-        AgentBinary {
-            bytes: Arc::new(bytes.to_vec()),
-            sha256: "0123456789abcdef0123456789abcdef".into(),
-            path: "play-agent".into(),
-        }
+        AgentBinary::new(
+            bytes.to_vec(),
+            "0123456789abcdef0123456789abcdef".into(),
+            "play-agent".into(),
+        )
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        super::super::gzipped::load_or_make(bytes, "t", None)
     }
 
     fn sh(home: &std::path::Path, cmd: &str, stdin: &[u8]) -> std::process::Output {
@@ -351,7 +365,7 @@ mod tests {
     fn a_cut_short_upload_installs_nothing_and_cleans_up() {
         let home = tempfile::tempdir().unwrap();
         let bin = binary(&[7u8; 5000]);
-        let out = sh(home.path(), &upload_command(&bin), &[7u8; 1200]);
+        let out = sh(home.path(), &upload_command(&bin, false), &[7u8; 1200]);
         assert_ne!(out.status.code(), Some(0));
         assert!(
             String::from_utf8_lossy(&out.stderr).contains("after 1200 of 5000 bytes"),
@@ -368,7 +382,7 @@ mod tests {
         std::fs::create_dir_all(&cache).unwrap();
         std::fs::write(cache.join("play-agent-00000000000000ff"), b"old").unwrap();
         let bin = binary(&[7u8; 5000]);
-        let out = sh(home.path(), &upload_command(&bin), &[7u8; 5000]);
+        let out = sh(home.path(), &upload_command(&bin, false), &[7u8; 5000]);
         assert_eq!(
             out.status.code(),
             Some(0),
@@ -404,6 +418,82 @@ mod tests {
 
         std::fs::write(&path, &script[..10]).unwrap();
         let out = sh(home.path(), &start_command(&bin, &opts), b"");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).starts_with("PLAY"),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+
+    #[test]
+    fn a_gzipped_upload_installs_the_agent_itself() {
+        let home = tempfile::tempdir().unwrap();
+        let agent: Vec<u8> = (0..50_000u32).map(|i| (i % 7) as u8).collect();
+        let bin = binary(&agent);
+        let out = sh(home.path(), &upload_command(&bin, true), &gzip(&agent));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let installed = home.path().join(".cache/play").join(bin.remote_name());
+        assert_eq!(std::fs::read(installed).unwrap(), agent);
+    }
+
+    #[test]
+    fn a_cut_short_or_damaged_gzipped_upload_installs_nothing() {
+        let agent: Vec<u8> = (0..50_000u32).map(|i| (i % 7) as u8).collect();
+        let bin = binary(&agent);
+        let gz = gzip(&agent);
+        let mut damaged = gz.clone();
+        let mid = damaged.len() / 2;
+        damaged[mid] ^= 0x55;
+        for (what, sent) in [
+            ("cut short", &gz[..gz.len() / 2]),
+            ("damaged", &damaged[..]),
+        ] {
+            let home = tempfile::tempdir().unwrap();
+            let out = sh(home.path(), &upload_command(&bin, true), sent);
+            assert_ne!(out.status.code(), Some(0), "{what}: installed");
+            assert!(
+                String::from_utf8_lossy(&out.stderr).contains("gzip"),
+                "{what}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(cache_listing(home.path()), Vec::<String>::new(), "{what}");
+        }
+    }
+
+    #[test]
+    fn the_not_cached_marker_says_gzip_only_where_the_host_has_it() {
+        let home = tempfile::tempdir().unwrap();
+        let bin = binary(b"not there");
+        let opts = StartOptions {
+            sudo: false,
+            timeout: Duration::from_secs(5),
+            log_level: None,
+        };
+        let out = sh(home.path(), &start_command(&bin, &opts), b"");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "PLAYgzip");
+
+        let no_gzip = tempfile::tempdir().unwrap();
+        for tool in ["wc"] {
+            let found = Command::new("sh")
+                .arg("-c")
+                .arg(format!("command -v {tool}"))
+                .output()
+                .unwrap();
+            let path = String::from_utf8_lossy(&found.stdout).trim().to_string();
+            std::os::unix::fs::symlink(path, no_gzip.path().join(tool)).unwrap();
+        }
+        let out = Command::new("/bin/sh")
+            .arg("-c")
+            .arg(start_command(&bin, &opts))
+            .env("HOME", home.path())
+            .env("PATH", no_gzip.path())
+            .output()
+            .unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), "PLAY");
     }
 }

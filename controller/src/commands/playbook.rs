@@ -285,7 +285,7 @@ pub async fn execute(
         }
     };
     if let Some(path) = &args.report {
-        write_private(path, printer.report_json().as_bytes()).map_err(|e| {
+        crate::files::write_atomic(path, printer.report_json().as_bytes(), 0o600).map_err(|e| {
             (
                 exit::ERROR,
                 format!("cannot write the report {}: {e}", path.display()),
@@ -293,12 +293,14 @@ pub async fn execute(
         })?;
     }
     if let Some(path) = &args.junit {
-        write_private(path, printer.report_junit().as_bytes()).map_err(|e| {
-            (
-                exit::ERROR,
-                format!("cannot write the JUnit report {}: {e}", path.display()),
-            )
-        })?;
+        crate::files::write_atomic(path, printer.report_junit().as_bytes(), 0o600).map_err(
+            |e| {
+                (
+                    exit::ERROR,
+                    format!("cannot write the JUnit report {}: {e}", path.display()),
+                )
+            },
+        )?;
     }
     Ok(code)
 }
@@ -313,32 +315,6 @@ async fn interrupted() {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
-}
-
-/// Writes a file readable only by its owner, atomically (temp file + rename).
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("report"),
-        std::process::id()
-    ));
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
 }
 
 /// Every literal `notify:` must name a handler or a `listen` topic of its play.

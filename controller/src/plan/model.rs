@@ -136,30 +136,9 @@ impl Plan {
 
     /// Writes the plan readable by its owner only, atomically (temp file + rename).
     pub fn write(&self, path: &Path) -> Result<(), String> {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
         let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())? + "\n";
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("plan");
-        let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-        let result = (|| {
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)
-        })();
-        result.map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            format!("cannot write the plan {}: {e}", path.display())
-        })
+        crate::files::write_atomic(path, text.as_bytes(), 0o600)
+            .map_err(|e| format!("cannot write the plan {}: {e}", path.display()))
     }
 }
 

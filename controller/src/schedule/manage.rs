@@ -3,10 +3,11 @@
 //! caller's; every function returns what happened.
 
 use super::reports::{self, Summary};
-use super::state::{private_dir, write_with_mode, ScheduleState};
+use super::state::{private_dir, ScheduleState};
 use super::tools::{checked, Tools};
 use super::units::{render_service, render_timer};
 use super::{service_unit, timer_unit, validate, Paths};
+use crate::files::write_atomic;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug)]
@@ -52,8 +53,8 @@ pub fn add(
     private_dir(&paths.state_dir).map_err(|e| io_error(&paths.state_dir, e))?;
     state.save(&files[0]).map_err(|e| io_error(&files[0], e))?;
     let written = std::fs::create_dir_all(&paths.unit_dir)
-        .and_then(|_| write_with_mode(&files[1], service.as_bytes(), 0o644))
-        .and_then(|_| write_with_mode(&files[2], timer.as_bytes(), 0o644));
+        .and_then(|_| write_atomic(&files[1], service.as_bytes(), 0o644))
+        .and_then(|_| write_atomic(&files[2], timer.as_bytes(), 0o644));
     let started = written
         .map_err(|e| io_error(&paths.unit_dir, e))
         .and_then(|_| start(tools, name, replace));

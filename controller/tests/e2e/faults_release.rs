@@ -3,7 +3,8 @@
 //! carry the transaction through by itself, finishing it (the gate opens after the cut) or
 //! undoing it (a version that never gets healthy: the old container comes back), then release
 //! the lock and exit. Afterwards exactly one version of the service runs and is healthy, and
-//! the release history says which.
+//! the release history says which. Ctrl-C on the controller in the same place is the same
+//! story: play exits 99 at once, the release is left to the agent.
 
 use crate::gated::{self, Gated, LOCK, VM};
 use crate::harness::{recap_value, scratch, Testbed};
@@ -122,4 +123,39 @@ fn a_connection_cut_mid_release_is_undone_by_the_agent_when_health_fails() {
         "the history does not say v1 was kept: {last}"
     );
     check_one_version(&tb, "v1");
+}
+
+#[test]
+fn ctrl_c_mid_release_exits_99_and_leaves_the_release_to_the_agent() {
+    let tb = Testbed::get();
+    let dir = scratch("ctrl-c-release");
+    let g = Gated::set_up(&tb, &dir);
+    g.baseline(&tb, "v1");
+    let before = gated::history(&tb).len();
+
+    gated::gate(&tb, false);
+    let run = start_release(&tb, &g, &dir, "v2", "60s");
+    run.signal("INT");
+    // Play does not wait for the health gate (60 s) to end.
+    let out = run.finish(Duration::from_secs(30));
+    crate::check!(out.0 == 99, out);
+    crate::check!(out.2.contains("User interrupted execution"), out);
+    // The release is still the agent's: it holds the lock and waits for health.
+    assert!(
+        tb.exec(VM, "pgrep -f '[p]lay-agent' >/dev/null")
+            .status
+            .success(),
+        "Ctrl-C killed the agent in the middle of the release"
+    );
+    assert!(tb.exec(VM, &format!("test -e {LOCK}")).status.success());
+    gated::gate(&tb, true);
+    gated::wait_release_done(&tb, before);
+    no_agent_left(&tb, VM);
+
+    let history = gated::history(&tb);
+    assert_eq!(history.len(), before + 1, "{history:?}");
+    let last = &history[before];
+    assert_eq!(last["outcome"], "released", "{last}");
+    assert_eq!(last["tag"], "v2", "{last}");
+    check_one_version(&tb, "v2");
 }

@@ -15,7 +15,6 @@ use super::config::{ConfigFile, Section};
 use crate::inventory::InventoryError;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -52,12 +51,7 @@ impl CacheSettings {
         if let Some(dir) = &self.dir {
             return Some(dir.clone());
         }
-        let xdg = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty());
-        let base = match xdg {
-            Some(dir) => PathBuf::from(dir),
-            None => PathBuf::from(std::env::var_os("HOME")?).join(".cache"),
-        };
-        Some(base.join("play").join("inventory"))
+        Some(crate::files::user_cache_dir()?.join("inventory"))
     }
 }
 
@@ -112,29 +106,12 @@ pub(crate) fn write(settings: &CacheSettings, key: &str, source: &Path, hosts: &
         "source": source.display().to_string(),
         "hosts": hosts,
     });
-    if let Err(err) = write_private(&dir, &format!("{key}.json"), &entry.to_string()) {
+    if let Err(err) = crate::files::write_private(
+        &dir.join(format!("{key}.json")),
+        entry.to_string().as_bytes(),
+    ) {
         tracing::warn!(dir = %dir.display(), %err, "cannot write the inventory cache");
     }
-}
-
-fn write_private(dir: &Path, name: &str, text: &str) -> std::io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    // An existing file keeps its old mode under O_CREAT; make sure it is private.
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, dir.join(name))
 }
 
 fn now_unix() -> u64 {
