@@ -22,8 +22,8 @@ cargo fmt --all -- --check
 echo "== docker engine and testbed images"
 tests/testbed/ensure-docker.sh
 tests/testbed/build-images.sh
-echo "== build"
-tests/build.sh
+echo "== build (the static agent; cargo test builds the controller)"
+tests/build.sh --agent-only
 export PLAY_AGENT="$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/play-agent"
 echo "== clippy"
 cargo clippy --workspace --all-targets -- -D warnings
