@@ -478,15 +478,14 @@ mod tests {
         assert_eq!(String::from_utf8_lossy(&out.stdout), "PLAYgzip");
 
         let no_gzip = tempfile::tempdir().unwrap();
-        for tool in ["wc"] {
-            let found = Command::new("sh")
-                .arg("-c")
-                .arg(format!("command -v {tool}"))
-                .output()
-                .unwrap();
-            let path = String::from_utf8_lossy(&found.stdout).trim().to_string();
-            std::os::unix::fs::symlink(path, no_gzip.path().join(tool)).unwrap();
-        }
+        // A PATH with the one tool the command needs (`wc`), and no gzip.
+        let wc = Command::new("sh")
+            .arg("-c")
+            .arg("command -v wc")
+            .output()
+            .unwrap();
+        let wc = String::from_utf8_lossy(&wc.stdout).trim().to_string();
+        std::os::unix::fs::symlink(wc, no_gzip.path().join("wc")).unwrap();
         let out = Command::new("/bin/sh")
             .arg("-c")
             .arg(start_command(&bin, &opts))
