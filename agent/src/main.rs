@@ -9,6 +9,7 @@ mod docker;
 mod facts;
 mod frames;
 mod fsutil;
+mod hash_key;
 mod log;
 mod modules;
 mod proc;

@@ -5,10 +5,23 @@
 //! Why a hash label instead of comparing `docker inspect` output: Docker fills in defaults
 //! from the image (Cmd, Env, Healthcheck), so inspect output never equals what was asked.
 //! Hashing what was asked (env-file contents included) and storing it on the container makes
-//! "did anything change" exact and cheap. The public view (`play.config`) stores env values
-//! only as short hashes, so diffs can name changed keys without ever holding a value.
+//! "did anything change" exact and cheap.
+//!
+//! The labels play puts on a container it makes:
+//! - `play.config-hash`: the hash of the canonical JSON of everything asked, env values
+//!   included: `hmac-sha256:<64 hex>`, keyed with the host's key (`crate::hash_key`).
+//! - `play.config`: the public view: every field as asked, except that each env value is a
+//!   short keyed hash (`hmac-sha256:<12 hex>`) and the env file is its path and keyed hash,
+//!   so diffs can name changed keys without ever holding a value, or a hash anyone could test
+//!   guesses against.
+//! - `play.env-keys`: `{key: short keyed hash}`, the env part of the view on its own.
+//!
+//! Containers made by play before keyed hashes carry the same labels with plain sha256 hex
+//! (no prefix). [`compare_labels`] compares each stored hash in the format it was written in,
+//! so such a container is unchanged after an upgrade until its configuration really changes.
 
 use super::spec::{PortSpec, VolumeSpec};
+use crate::hash_key::{Hashing, HostKey};
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -28,11 +41,36 @@ pub struct HealthcheckSpec {
     pub start_period_ns: Option<u64>,
 }
 
-/// The env file's identity: where it was and the sha256 of its bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The env file: where it was and its bytes, kept only to hash them (in either format);
+/// `Debug` shows their length, never them.
+#[derive(Clone, PartialEq, Eq)]
 pub struct EnvFileInfo {
     pub path: String,
-    pub sha256: String,
+    content: Vec<u8>,
+}
+
+impl EnvFileInfo {
+    pub fn new(path: impl Into<String>, content: Vec<u8>) -> EnvFileInfo {
+        EnvFileInfo {
+            path: path.into(),
+            content,
+        }
+    }
+
+    /// The hash of the file's bytes in format `h`: the release's `play.release.env_sha256`
+    /// label, the history's `env_sha256`, and `env_file.sha256` of the public view.
+    pub fn digest(&self, h: Hashing<'_>) -> String {
+        h.hash(&self.content)
+    }
+}
+
+impl std::fmt::Debug for EnvFileInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnvFileInfo")
+            .field("path", &self.path)
+            .field("content", &format_args!("<{} bytes>", self.content.len()))
+            .finish()
+    }
 }
 
 /// Everything that defines a container, except the image (compared by ID separately).
@@ -63,11 +101,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// The short per-value hash stored in `play.env-keys`: enough to tell a change, not a value.
-pub fn short_hash(value: &str) -> String {
-    sha256_hex(value.as_bytes())[..12].to_string()
-}
-
 /// JSON with object keys sorted at every level, so equal configs hash equal however the
 /// playbook ordered its dicts (serde_json here preserves insertion order).
 pub fn canonical_json(v: &Value) -> String {
@@ -86,7 +119,7 @@ pub fn canonical_json(v: &Value) -> String {
 }
 
 /// Reads a Docker env file the way the Docker SDK does (`KEY=VALUE` lines, `#` comments,
-/// blank lines; values taken literally). Returns the variables and the sha256 of the bytes.
+/// blank lines; values taken literally). Returns the variables and the file.
 /// Errors name the line number, never its content (it may hold a secret).
 /// In check mode, reads what an earlier check-mode `copy` would have written there (see
 /// `fsutil::planned`).
@@ -118,13 +151,7 @@ pub fn read_env_file_as(
         }
         vars.insert(k.trim().to_string(), v.to_string());
     }
-    Ok((
-        vars,
-        EnvFileInfo {
-            path: path.to_string(),
-            sha256: sha256_hex(&raw),
-        },
-    ))
+    Ok((vars, EnvFileInfo::new(path, raw)))
 }
 
 /// A command or entrypoint: one shell-like string or a list of words.
@@ -177,7 +204,8 @@ pub fn scalar_map(m: Option<BTreeMap<String, Scalar>>) -> BTreeMap<String, Strin
 }
 
 impl ContainerSpec {
-    fn value(&self, env: Value) -> Value {
+    /// Everything asked, with `env` and the env file's hash `env_file_hash` as given.
+    fn value(&self, env: Value, env_file_hash: Option<String>) -> Value {
         let mut ports = self.ports.clone();
         ports.sort();
         let mut volumes = self.volumes.clone();
@@ -186,7 +214,7 @@ impl ContainerSpec {
             "command": self.command,
             "entrypoint": self.entrypoint,
             "env": env,
-            "env_file": self.env_file.as_ref().map(|f| json!({"path": f.path, "sha256": f.sha256})),
+            "env_file": self.env_file.as_ref().map(|f| json!({"path": f.path, "sha256": env_file_hash})),
             "published_ports": ports,
             "volumes": volumes,
             "restart_policy": self.restart_policy,
@@ -206,49 +234,95 @@ impl ContainerSpec {
         })
     }
 
-    /// sha256 over the canonical JSON of everything asked, env values included.
-    pub fn config_hash(&self) -> String {
+    /// The hash, in format `h`, of the canonical JSON of everything asked, env values and the
+    /// env file's sha256 included. The input is the same in both formats: the plain form is
+    /// exactly what play stored before keyed hashes.
+    pub fn config_hash(&self, h: Hashing<'_>) -> String {
         let env: Map<String, Value> = self
             .env
             .iter()
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect();
-        sha256_hex(canonical_json(&self.value(Value::Object(env))).as_bytes())
+        let file = self.env_file.as_ref().map(|f| f.digest(Hashing::Plain));
+        h.hash(canonical_json(&self.value(Value::Object(env), file)).as_bytes())
     }
 
-    /// `{key: short_hash(value)}`: what the env looks like without its values.
-    pub fn env_keys(&self) -> BTreeMap<String, String> {
+    /// Whether `stored` (a `play.config-hash` or `play.release.config_sha256` label) is this
+    /// configuration's hash, compared in the format `stored` was written in.
+    pub fn config_hash_is(&self, stored: Option<&str>, key: &HostKey) -> bool {
+        stored.is_some_and(|s| self.config_hash(Hashing::of(s, key)) == s)
+    }
+
+    /// `{key: short hash of the value}` in format `h`: the env without its values.
+    pub fn env_keys(&self, h: Hashing<'_>) -> BTreeMap<String, String> {
         self.env
             .iter()
-            .map(|(k, v)| (k.clone(), short_hash(v)))
+            .map(|(k, v)| (k.clone(), h.short(v.as_bytes())))
             .collect()
     }
 
-    /// The secret-free view stored in the `play.config` label.
-    pub fn public_view(&self) -> Value {
-        self.value(json!(self.env_keys()))
+    /// The secret-free view stored in the `play.config` label, hashes in format `h`.
+    fn view(&self, h: Hashing<'_>) -> Value {
+        self.value(
+            json!(self.env_keys(h)),
+            self.env_file.as_ref().map(|f| f.digest(h)),
+        )
     }
 
-    /// The labels play adds so a later run can compare exactly.
-    pub fn play_labels(&self) -> BTreeMap<String, String> {
+    /// The public view of a new container: keyed hashes.
+    pub fn public_view(&self, key: &HostKey) -> Value {
+        self.view(Hashing::Keyed(key))
+    }
+
+    /// The public view hashed the way `old` (a container's `play.config`) was: each env value
+    /// and the env file in the format of `old`'s hash for it, keyed where `old` has none. So
+    /// [`changed_fields`] compares like with like, whichever play made the container.
+    pub fn public_view_against(&self, old: Option<&Value>, key: &HostKey) -> Value {
+        let format_of = |stored: Option<&Value>| match stored.and_then(Value::as_str) {
+            Some(s) => Hashing::of(s, key),
+            None => Hashing::Keyed(key),
+        };
+        let old_env = old.and_then(|o| o.get("env"));
+        let env: Map<String, Value> = self
+            .env
+            .iter()
+            .map(|(k, v)| {
+                let h = format_of(old_env.and_then(|e| e.get(k)));
+                (k.clone(), Value::String(h.short(v.as_bytes())))
+            })
+            .collect();
+        let file = self.env_file.as_ref().map(|f| {
+            f.digest(format_of(
+                old.and_then(|o| o.get("env_file"))
+                    .and_then(|f| f.get("sha256")),
+            ))
+        });
+        self.value(Value::Object(env), file)
+    }
+
+    /// The labels play adds so a later run can compare exactly, hashes in format `h` (keyed
+    /// for every container play makes; plain only in tests that act as an older play).
+    pub fn play_labels(&self, h: Hashing<'_>) -> BTreeMap<String, String> {
         BTreeMap::from([
-            (LABEL_CONFIG_HASH.to_string(), self.config_hash()),
-            (
-                LABEL_CONFIG.to_string(),
-                canonical_json(&self.public_view()),
-            ),
+            (LABEL_CONFIG_HASH.to_string(), self.config_hash(h)),
+            (LABEL_CONFIG.to_string(), canonical_json(&self.view(h))),
             (
                 LABEL_ENV_KEYS.to_string(),
-                canonical_json(&json!(self.env_keys())),
+                canonical_json(&json!(self.env_keys(h))),
             ),
         ])
     }
 
     /// The `POST /containers/create` body for `image`, with the user's labels, play's
-    /// comparison labels and `extra_labels` (the release's identity).
-    pub fn create_body(&self, image: &str, extra_labels: &BTreeMap<String, String>) -> Value {
+    /// comparison labels (hashes in format `h`) and `extra_labels` (the release's identity).
+    pub fn create_body(
+        &self,
+        image: &str,
+        extra_labels: &BTreeMap<String, String>,
+        h: Hashing<'_>,
+    ) -> Value {
         let mut labels = self.labels.clone();
-        labels.extend(self.play_labels());
+        labels.extend(self.play_labels(h));
         labels.extend(extra_labels.clone());
         let mut exposed = Map::new();
         let mut bindings: Map<String, Value> = Map::new();
@@ -404,6 +478,52 @@ pub fn changed_fields(old: Option<&Value>, new: &Value) -> (Vec<String>, EnvChan
     (fields, env)
 }
 
+/// A container's labels compared with the desired configuration.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigChange {
+    /// The stored config hash is this configuration's.
+    pub same: bool,
+    /// Changed fields (env by key only); empty when `same`.
+    pub fields: Vec<String>,
+    pub env: EnvChange,
+    /// The container's `play.config`, if it has one.
+    pub old_view: Option<Value>,
+    /// The desired public view, hashed like `old_view` (for diffs; never stored).
+    pub new_view: Value,
+}
+
+/// Compares `spec` with what a container's `labels` say it was made with: `hash_label` holds
+/// the config hash (`play.config-hash`, or the release's `play.release.config_sha256`),
+/// `play.config` the view. Each stored hash is compared in the format it was written in, so
+/// a container made by an older play (plain sha256) is unchanged when nothing changed.
+pub fn compare_labels(
+    labels: &Value,
+    hash_label: &str,
+    spec: &ContainerSpec,
+    key: &HostKey,
+) -> ConfigChange {
+    let old_view: Option<Value> = labels[LABEL_CONFIG]
+        .as_str()
+        .and_then(|s| serde_json::from_str(s).ok());
+    let new_view = spec.public_view_against(old_view.as_ref(), key);
+    let same = spec.config_hash_is(labels[hash_label].as_str(), key);
+    let (mut fields, mut env) = (Vec::new(), EnvChange::default());
+    if !same {
+        (fields, env) = changed_fields(old_view.as_ref(), &new_view);
+        if fields.is_empty() {
+            // Same public view, different hash: only env values or the file changed.
+            fields.push("env".into());
+        }
+    }
+    ConfigChange {
+        same,
+        fields,
+        env,
+        old_view,
+        new_view,
+    }
+}
+
 /// A human-readable before/after of the changed fields for `--diff` (env as keys only).
 pub fn diff_text(
     old: Option<&Value>,
@@ -430,8 +550,8 @@ pub fn diff_text(
             continue;
         }
         if f == "env_file" {
-            // The path only: the file's sha256 is a plain hash of secrets, which output must
-            // not carry (a short secret could be brute-forced from it).
+            // The path only: the file's hash covers secrets, which output must not carry
+            // (a plain one, on a container made by an older play, could be brute-forced).
             let path = |v: Option<&Value>| {
                 v.and_then(|v| v["env_file"]["path"].as_str())
                     .unwrap_or("(none)")
@@ -456,158 +576,5 @@ pub fn diff_text(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn spec() -> ContainerSpec {
-        ContainerSpec {
-            command: Some(vec!["httpd".into(), "-f".into()]),
-            env: BTreeMap::from([
-                ("A".into(), "1".into()),
-                ("SECRET".into(), "hunter2".into()),
-            ]),
-            ports: vec![PortSpec::parse("8080:80").unwrap()],
-            restart_policy: Some("always".into()),
-            labels: BTreeMap::from([("team".into(), "web".into())]),
-            ..ContainerSpec::default()
-        }
-    }
-
-    #[test]
-    fn removing_an_env_var_changes_the_hash() {
-        let a = spec();
-        let mut b = spec();
-        b.env.remove("A");
-        assert_ne!(a.config_hash(), b.config_hash());
-        let (fields, env) = changed_fields(Some(&a.public_view()), &b.public_view());
-        assert_eq!(fields, vec!["env"]);
-        assert_eq!(env.removed, vec!["A"]);
-    }
-
-    #[test]
-    fn env_file_content_change_changes_the_hash() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(".env");
-        std::fs::write(&path, "# c\nDB=postgres://x\n\nTOKEN=abc\n").unwrap();
-        let (vars, info) = read_env_file_as(path.to_str().unwrap(), false).unwrap();
-        assert_eq!(vars["DB"], "postgres://x");
-        let mut a = spec();
-        a.env_file = Some(info);
-        // A comment-only edit changes the file's bytes, so it counts too.
-        std::fs::write(&path, "# changed\nDB=postgres://x\n\nTOKEN=abc\n").unwrap();
-        let mut b = spec();
-        b.env_file = Some(read_env_file_as(path.to_str().unwrap(), false).unwrap().1);
-        assert_ne!(a.config_hash(), b.config_hash());
-    }
-
-    #[test]
-    fn dict_key_order_does_not_change_the_hash() {
-        let a: Value = serde_json::from_str(r#"{"b": 1, "a": {"y": 2, "x": 3}}"#).unwrap();
-        let b: Value = serde_json::from_str(r#"{"a": {"x": 3, "y": 2}, "b": 1}"#).unwrap();
-        assert_eq!(canonical_json(&a), canonical_json(&b));
-        let mut s1 = spec();
-        s1.ports = vec![
-            PortSpec::parse("1:1").unwrap(),
-            PortSpec::parse("2:2").unwrap(),
-        ];
-        let mut s2 = spec();
-        s2.ports = vec![
-            PortSpec::parse("2:2").unwrap(),
-            PortSpec::parse("1:1").unwrap(),
-        ];
-        assert_eq!(s1.config_hash(), s2.config_hash());
-    }
-
-    #[test]
-    fn labels_and_diffs_never_hold_env_values() {
-        let s = spec();
-        let labels = s.play_labels();
-        for v in labels.values() {
-            assert!(!v.contains("hunter2"), "{v}");
-        }
-        let mut t = spec();
-        t.env.insert("SECRET".into(), "hunter3".into());
-        t.env.insert("NEW".into(), "v".into());
-        let (fields, env) = changed_fields(Some(&s.public_view()), &t.public_view());
-        assert_eq!(fields, vec!["env"]);
-        assert_eq!(
-            (env.added.clone(), env.changed.clone()),
-            (vec!["NEW".to_string()], vec!["SECRET".to_string()])
-        );
-        let (before, after) = diff_text(Some(&s.public_view()), &t.public_view(), &fields, &env);
-        assert!(!before.contains("hunter") && !after.contains("hunter"));
-        assert!(after.contains("values changed: SECRET"), "{after}");
-
-        // An env file's content hash is a plain hash of secrets: the diff names its path only.
-        let file = |sha: &str| EnvFileInfo {
-            path: "/etc/app/.env".into(),
-            sha256: sha.into(),
-        };
-        let (mut a, mut b) = (spec(), spec());
-        a.env_file = Some(file(&"a".repeat(64)));
-        b.env_file = Some(file(&"b".repeat(64)));
-        let (fields, env) = changed_fields(Some(&a.public_view()), &b.public_view());
-        assert_eq!(fields, vec!["env_file"]);
-        let (before, after) = diff_text(Some(&a.public_view()), &b.public_view(), &fields, &env);
-        assert_eq!(before, "env_file: /etc/app/.env\n");
-        assert_eq!(after, "env_file: /etc/app/.env (content changed)\n");
-    }
-
-    #[test]
-    fn a_container_not_made_by_play_differs_in_every_set_field() {
-        let (fields, env) = changed_fields(None, &spec().public_view());
-        assert!(fields.contains(&"command".to_string()));
-        assert_eq!(env.added, vec!["A", "SECRET"]);
-    }
-
-    #[test]
-    fn create_body_has_the_engine_api_shape() {
-        let mut s = spec();
-        s.volumes = vec![
-            VolumeSpec::parse("/srv:/data:ro").unwrap(),
-            VolumeSpec::parse("/cache").unwrap(),
-        ];
-        s.networks = vec!["backend".into()];
-        let body = s.create_body(
-            "app:v1",
-            &BTreeMap::from([("play.release.service".into(), "web".into())]),
-        );
-        assert_eq!(body["Image"], "app:v1");
-        assert_eq!(body["Env"], json!(["A=1", "SECRET=hunter2"]));
-        assert_eq!(
-            body["HostConfig"]["PortBindings"]["80/tcp"],
-            json!([{"HostIp": "", "HostPort": "8080"}])
-        );
-        assert_eq!(body["HostConfig"]["Binds"], json!(["/srv:/data:ro"]));
-        assert_eq!(body["Volumes"], json!({"/cache": {}}));
-        assert_eq!(body["HostConfig"]["RestartPolicy"]["Name"], "always");
-        assert_eq!(body["HostConfig"]["NetworkMode"], "backend");
-        assert_eq!(body["Labels"]["team"], "web");
-        assert_eq!(body["Labels"]["play.release.service"], "web");
-        assert_eq!(body["Labels"][LABEL_CONFIG_HASH], json!(s.config_hash()));
-    }
-
-    #[test]
-    fn env_file_errors_name_the_line_not_the_content() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(".env");
-        std::fs::write(&path, "A=1\nsupersecretvalue\n").unwrap();
-        let err = read_env_file_as(path.to_str().unwrap(), false).unwrap_err();
-        assert!(err.contains(":2:") && !err.contains("supersecret"), "{err}");
-    }
-
-    #[test]
-    fn scalars_take_numbers_and_refuse_booleans() {
-        let m: BTreeMap<String, Scalar> =
-            serde_json::from_str(r#"{"PORT": 8080, "X": "y"}"#).unwrap();
-        assert_eq!(scalar_map(Some(m))["PORT"], "8080");
-        assert!(
-            serde_json::from_str::<BTreeMap<String, Scalar>>(r#"{"DEBUG": true}"#)
-                .unwrap_err()
-                .to_string()
-                .contains("quote it")
-        );
-        let w: Words = serde_json::from_str(r#""sh -c 'echo hi'""#).unwrap();
-        assert_eq!(w.0, vec!["sh", "-c", "echo hi"]);
-    }
-}
+#[path = "container_spec_tests.rs"]
+mod tests;

@@ -5,7 +5,9 @@
 //! file in the same folder (created 0600, so a secret is never readable by others even for a
 //! moment), is synced, gets its final owner and mode, may be validated, and only then is
 //! renamed over the destination. Any failure (disk full included) removes the temp file and
-//! leaves the old file as it was.
+//! leaves the old file as it was. [`atomic_create`] finishes the temp file the same way but
+//! links it into place only when the name is free, for files that must be made once and never
+//! replaced (the host's hash key).
 
 pub mod attrs;
 pub mod mode;
@@ -50,6 +52,33 @@ pub fn atomic_write_with(
     opts: &WriteOptions<'_>,
     fill: impl FnOnce(&mut File) -> io::Result<()>,
 ) -> Result<(), String> {
+    place(dest, opts, Place::Replace, fill).map(|_| ())
+}
+
+/// Creates `dest` with `data` unless it exists: returns false, leaving the existing file
+/// alone, when the name is taken. The finished temp file is hard-linked into place, because
+/// link(2) fails on an existing name where rename(2) would replace it: of two writers racing,
+/// exactly one wins and the other can read the winner's file, whole.
+pub fn atomic_create(dest: &Path, data: &[u8], opts: &WriteOptions<'_>) -> Result<bool, String> {
+    place(dest, opts, Place::IfAbsent, |f| f.write_all(data))
+}
+
+/// How the finished temp file takes the destination's name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// rename(2): replaces whatever is there.
+    Replace,
+    /// link(2), then the temp name is removed: only when the name is free.
+    IfAbsent,
+}
+
+/// Writes the temp file and puts it in place; false when `Place::IfAbsent` found the name taken.
+fn place(
+    dest: &Path,
+    opts: &WriteOptions<'_>,
+    how: Place,
+    fill: impl FnOnce(&mut File) -> io::Result<()>,
+) -> Result<bool, String> {
     let dir = match dest.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -67,7 +96,7 @@ pub fn atomic_write_with(
 
     let (tmp_path, mut file) = create_temp(dir, &name.to_string_lossy())
         .map_err(|e| format!("cannot create a temporary file in {}: {e}", dir.display()))?;
-    let finish = || -> Result<(), String> {
+    let finish = || -> Result<bool, String> {
         let io_err = |what: &str, e: io::Error| format!("{what} {}: {e}", tmp_path.display());
         fill(&mut file).map_err(|e| io_err("writing", e))?;
         file.sync_all().map_err(|e| io_err("syncing", e))?;
@@ -81,14 +110,33 @@ pub fn atomic_write_with(
         if let Some(validate) = opts.validate {
             validate(&tmp_path)?;
         }
-        std::fs::rename(&tmp_path, dest)
-            .map_err(|e| format!("renaming {} to {}: {e}", tmp_path.display(), dest.display()))?;
-        // The rename is durable only once the folder is synced; failing that is not an error
-        // worth undoing a finished write for.
+        match how {
+            Place::Replace => std::fs::rename(&tmp_path, dest).map_err(|e| {
+                format!("renaming {} to {}: {e}", tmp_path.display(), dest.display())
+            })?,
+            Place::IfAbsent => match std::fs::hard_link(&tmp_path, dest) {
+                Ok(()) => {
+                    let _ = std::fs::remove_file(&tmp_path);
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    let _ = std::fs::remove_file(&tmp_path);
+                    return Ok(false);
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "linking {} to {}: {e}",
+                        tmp_path.display(),
+                        dest.display()
+                    ))
+                }
+            },
+        }
+        // The new name is durable only once the folder is synced; failing that is not an
+        // error worth undoing a finished write for.
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
         }
-        Ok(())
+        Ok(true)
     };
     finish().map_err(|e| {
         let _ = std::fs::remove_file(&tmp_path);

@@ -66,6 +66,47 @@ fn failed_validation_keeps_old_file() {
 }
 
 #[test]
+fn atomic_create_never_replaces_and_one_racer_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("key");
+    let opts = WriteOptions {
+        mode: Some(0o600),
+        ..Default::default()
+    };
+    assert!(atomic_create(&dest, b"first", &opts).unwrap());
+    assert!(!atomic_create(&dest, b"second", &opts).unwrap());
+    assert_eq!(std::fs::read(&dest).unwrap(), b"first");
+    assert_eq!(std::fs::metadata(&dest).unwrap().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "temp file left behind"
+    );
+
+    // Eight writers at once: exactly one creates the file, and it holds that writer's bytes.
+    let race = dir.path().join("raced");
+    let won: Vec<(bool, Vec<u8>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8u8)
+            .map(|i| {
+                let race = &race;
+                s.spawn(move || {
+                    let opts = WriteOptions {
+                        mode: Some(0o600),
+                        ..Default::default()
+                    };
+                    (atomic_create(race, &[i; 32], &opts).unwrap(), vec![i; 32])
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let winners: Vec<&Vec<u8>> = won.iter().filter(|(w, _)| *w).map(|(_, b)| b).collect();
+    assert_eq!(winners.len(), 1);
+    assert_eq!(&std::fs::read(&race).unwrap(), winners[0]);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}
+
+#[test]
 fn backup_copies_content_and_mode() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("x");

@@ -7,13 +7,20 @@
 //! play has no such label and is recreated once. Check mode and `--diff` name the fields that
 //! would change (env by key only). `state: healthy` is play's extension: `started`, then wait
 //! (bounded by `healthy_wait_timeout`) until Docker reports the container healthy. The
-//! returned `container` is the inspect data with env values redacted.
+//! returned `container` is the inspect data with env values and play's hash labels redacted.
+//!
+//! The label hashes are keyed with the host's key, `/var/lib/play/hash.key`
+//! (`crate::hash_key`), which only root may read or make: with any state but `absent`, the
+//! module needs the agent to run as root (`become: true`), as the release module does. An
+//! agent that is not root fails before it touches anything, saying so, unless the key's
+//! folder happens to be its own. A container made by an older play (plain-hash labels)
+//! compares in that format and is left alone when nothing changed.
 
 use super::{Context, ModuleError, ModuleOutcome};
 use crate::docker::auth::default_config_path;
 use crate::docker::container_spec::{
-    changed_fields, diff_text, read_env_file_as, scalar_map, ContainerSpec, HealthcheckSpec,
-    Scalar, Words, LABEL_CONFIG, LABEL_CONFIG_HASH,
+    compare_labels, diff_text, read_env_file_as, scalar_map, ContainerSpec, HealthcheckSpec,
+    Scalar, Words, LABEL_CONFIG, LABEL_CONFIG_HASH, LABEL_ENV_KEYS,
 };
 use crate::docker::duration::DurationArg;
 use crate::docker::health;
@@ -21,6 +28,9 @@ use crate::docker::images::{self, PullPolicy};
 use crate::docker::reference::ImageRef;
 use crate::docker::spec::{parse_memory, PortSpec, VolumeSpec};
 use crate::docker::{logs, Docker};
+use crate::hash_key::{Hashing, HostKey};
+use crate::release::plan::{L_CONFIG_SHA, L_ENV_SHA};
+use crate::release::StateDir;
 use play_protocol::{Diff, ModuleResult};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -241,29 +251,69 @@ impl Args {
     }
 }
 
-/// Inspect data safe to return: env values replaced, keys kept.
+/// Inspect data safe to return: env values replaced, keys kept; play's hashes of secrets
+/// (the config hash, the env file's and each env value's) replaced too, as they stay on the
+/// host.
 pub fn redact_env(mut inspect: Value) -> Value {
+    const REDACTED: &str = "<redacted>";
     if let Some(env) = inspect["Config"]["Env"].as_array_mut() {
         for e in env.iter_mut() {
             if let Some(s) = e.as_str() {
                 let key = s.split('=').next().unwrap_or_default();
-                *e = Value::String(format!("{key}=<redacted>"));
+                *e = Value::String(format!("{key}={REDACTED}"));
             }
+        }
+    }
+    if let Some(labels) = inspect["Config"]["Labels"].as_object_mut() {
+        for name in [LABEL_CONFIG_HASH, L_CONFIG_SHA, L_ENV_SHA] {
+            if let Some(v) = labels.get_mut(name) {
+                *v = json!(REDACTED);
+            }
+        }
+        // The JSON labels keep their shape (env keys, every other field), hashes replaced.
+        for name in [LABEL_ENV_KEYS, LABEL_CONFIG] {
+            let Some(label) = labels.get_mut(name) else {
+                continue;
+            };
+            let parsed: Option<Value> = label.as_str().and_then(|s| serde_json::from_str(s).ok());
+            *label = match parsed {
+                Some(mut v @ Value::Object(_)) => {
+                    // `play.env-keys` is the env map; `play.config` holds it under "env".
+                    let env = if name == LABEL_ENV_KEYS {
+                        Some(&mut v)
+                    } else {
+                        v.get_mut("env")
+                    };
+                    if let Some(m) = env.and_then(Value::as_object_mut) {
+                        m.values_mut().for_each(|x| *x = json!(REDACTED));
+                    }
+                    if name == LABEL_CONFIG {
+                        if let Some(f) = v.get_mut("env_file").and_then(Value::as_object_mut) {
+                            f.insert("sha256".into(), json!(REDACTED));
+                        }
+                    }
+                    json!(v.to_string())
+                }
+                _ => json!(REDACTED),
+            };
         }
     }
     inspect
 }
 
-/// Creates the container (and attaches its extra networks); returns its ID.
+/// Creates the container (and attaches its extra networks), its labels' hashes keyed with
+/// `key`; returns its ID.
 pub fn create(
     docker: &Docker,
     name: &str,
     spec: &ContainerSpec,
     image: &str,
     extra_labels: &BTreeMap<String, String>,
+    key: &HostKey,
 ) -> Result<String, String> {
+    let body = spec.create_body(image, extra_labels, Hashing::Keyed(key));
     let id = docker
-        .create_container(name, &spec.create_body(image, extra_labels))
+        .create_container(name, &body)
         .map_err(|e| format!("creating container {name} from {image}: {e}"))?;
     for net in spec.networks.iter().skip(1) {
         docker
@@ -278,6 +328,11 @@ fn is_running(inspect: &Value) -> bool {
 }
 
 pub fn run(args: Args, ctx: &Context) -> ModuleOutcome {
+    run_in(&StateDir::from_env(), args, ctx)
+}
+
+/// [`run`] with the hash key under `state`.
+pub fn run_in(state: &StateDir, args: Args, ctx: &Context) -> ModuleOutcome {
     let spec = args.spec_as(ctx.check)?;
     let docker = crate::docker::connect(args.docker_host.as_deref())?;
     let name = args.name.as_str();
@@ -314,6 +369,9 @@ pub fn run(args: Args, ctx: &Context) -> ModuleOutcome {
             "docker_container {name}: image is required unless state is absent"
         ))
     })?;
+    // Before any pull or change: without the key, nothing can be compared or labelled.
+    let key = HostKey::for_run(&state.hash_key(), ctx.check)
+        .map_err(|e| ModuleError(format!("docker_container {name}: {e}")))?;
     let image = ImageRef::parse(image_name, None).map_err(ModuleError)?;
     let policy = args.pull.unwrap_or(PullPolicy::Missing);
     let auth_config = default_config_path();
@@ -341,33 +399,21 @@ pub fn run(args: Args, ctx: &Context) -> ModuleOutcome {
         (local.id, false)
     };
 
-    let new_view = spec.public_view();
+    let mut new_view = Value::Null;
     let mut fields: Vec<String> = Vec::new();
     let mut env_change = Default::default();
     let mut old_view: Option<Value> = None;
     let recreate = match &existing {
         None => true,
         Some(cur) => {
-            let labels = &cur["Config"]["Labels"];
-            old_view = labels[LABEL_CONFIG]
-                .as_str()
-                .and_then(|s| serde_json::from_str(s).ok());
-            let same_config =
-                labels[LABEL_CONFIG_HASH].as_str() == Some(spec.config_hash().as_str());
-            if !same_config {
-                let (f, e) = changed_fields(old_view.as_ref(), &new_view);
-                fields = f;
-                env_change = e;
-                if fields.is_empty() {
-                    // Same public view, different hash: only env values or the file changed.
-                    fields.push("env".into());
-                }
-            }
+            let config = compare_labels(&cur["Config"]["Labels"], LABEL_CONFIG_HASH, &spec, &key);
+            (fields, env_change) = (config.fields, config.env);
+            (old_view, new_view) = (config.old_view, config.new_view);
             let same_image = !image_changes && cur["Image"].as_str() == Some(image_id.as_str());
             if !same_image {
                 fields.insert(0, "image".into());
             }
-            args.recreate || !same_image || !same_config
+            args.recreate || !same_image || !config.same
         }
     };
 
@@ -401,7 +447,14 @@ pub fn run(args: Args, ctx: &Context) -> ModuleOutcome {
                     .remove_container(&id, true)
                     .map_err(|e| format!("removing container {name}: {e}"))?;
             }
-            id = create(&docker, name, &spec, &image.pinned(), &BTreeMap::new())?;
+            id = create(
+                &docker,
+                name,
+                &spec,
+                &image.pinned(),
+                &BTreeMap::new(),
+                &key,
+            )?;
         }
     }
     let running_now = !recreate && was_running;
@@ -554,5 +607,48 @@ mod tests {
     fn returned_inspect_has_no_env_values() {
         let v = redact_env(json!({"Config": {"Env": ["A=secret", "B=x=y"]}}));
         assert_eq!(v["Config"]["Env"], json!(["A=<redacted>", "B=<redacted>"]));
+    }
+
+    #[test]
+    fn returned_inspect_has_no_hashes_of_secrets() {
+        // Labels of a release container made by an older play (plain hashes).
+        let plain_file = "6728a4a2930df4c95f48dd96dfc520053fa850c35dcd5f95b935ef67478f74da";
+        let v = redact_env(json!({"Config": {"Env": [], "Labels": {
+            "team": "web",
+            "play.release.tag": "v1",
+            "play.config-hash": "a79a91b06ff92caa9a3427d01e0ac445c8d65ecd8fde24358325b2ac6e57aefc",
+            "play.release.config_sha256": "a79a91b06ff92caa9a3427d01e0ac445c8d65ecd8fde24358325b2ac6e57aefc",
+            "play.release.env_sha256": plain_file,
+            "play.env-keys": r#"{"A":"6b86b273ff34","SECRET":"f52fbd32b2b3"}"#,
+            "play.config": format!(r#"{{"env":{{"A":"6b86b273ff34","SECRET":"f52fbd32b2b3"}},"env_file":{{"path":"/srv/app/.env","sha256":"{plain_file}"}},"user":null}}"#),
+        }}}));
+        let labels = &v["Config"]["Labels"];
+        assert_eq!(
+            (&labels["team"], &labels["play.release.tag"]),
+            (&json!("web"), &json!("v1"))
+        );
+        for name in [LABEL_CONFIG_HASH, L_CONFIG_SHA, L_ENV_SHA] {
+            assert_eq!(labels[name], "<redacted>");
+        }
+        assert_eq!(
+            labels[LABEL_ENV_KEYS],
+            r#"{"A":"<redacted>","SECRET":"<redacted>"}"#
+        );
+        assert_eq!(
+            labels[LABEL_CONFIG],
+            r#"{"env":{"A":"<redacted>","SECRET":"<redacted>"},"env_file":{"path":"/srv/app/.env","sha256":"<redacted>"},"user":null}"#
+        );
+        let shown = v.to_string();
+        for hash in [
+            "a79a91b06ff9",
+            "6728a4a2930d",
+            "6b86b273ff34",
+            "f52fbd32b2b3",
+        ] {
+            assert!(!shown.contains(hash), "{shown}");
+        }
+        // A label that is not play's JSON is replaced whole.
+        let v = redact_env(json!({"Config": {"Labels": {"play.config": "{torn"}}}));
+        assert_eq!(v["Config"]["Labels"]["play.config"], "<redacted>");
     }
 }

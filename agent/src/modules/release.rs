@@ -3,7 +3,8 @@
 //! does), the container's configuration (docker_container's names), the health check and who
 //! released and why. Check mode reports what would change: image tag and digest old → new,
 //! changed fields, env keys added/removed/changed (never values), and whether the container
-//! would be recreated; this feeds `--check --diff` and `play plan`.
+//! would be recreated; this feeds `--check --diff` and `play plan`. The result's `history`
+//! is the line written, without its hashes of secrets (they stay on the host).
 
 use super::docker_container::{NetworkArg, RestartPolicy};
 use super::{Context, ModuleError, ModuleOutcome};
@@ -15,6 +16,7 @@ use crate::docker::duration::DurationArg;
 use crate::docker::images::PullPolicy;
 use crate::docker::reference::ImageRef;
 use crate::docker::spec::{PortSpec, VolumeSpec};
+use crate::hash_key::HostKey;
 use crate::release::plan::{self, HealthCheck, Request};
 use crate::release::{lock, transaction, StateDir};
 use play_protocol::{Diff, ModuleResult};
@@ -185,8 +187,14 @@ fn image_line(image: Option<&str>, digest: Option<&str>, id: Option<&str>) -> St
     )
 }
 
-/// Check mode: what would change, without lock, pull or container changes.
-fn plan(docker: &crate::docker::Docker, req: &Request, ctx: &Context) -> ModuleOutcome {
+/// Check mode: what would change, without lock, pull, container changes or a new hash key.
+fn plan(
+    docker: &crate::docker::Docker,
+    state: &StateDir,
+    req: &Request,
+    ctx: &Context,
+) -> ModuleOutcome {
+    let key = HostKey::for_run(&state.hash_key(), true)?;
     let planned = plan::plan_image(docker, req)?;
     let current = docker
         .container_inspect(&req.service)
@@ -196,6 +204,7 @@ fn plan(docker: &crate::docker::Docker, req: &Request, ctx: &Context) -> ModuleO
         current.as_ref(),
         planned.image_id.as_deref(),
         &req.spec,
+        &key,
     );
     let unchanged = cmp.same && cmp.running;
     let mut r = ModuleResult::changed(!unchanged);
@@ -210,14 +219,13 @@ fn plan(docker: &crate::docker::Docker, req: &Request, ctx: &Context) -> ModuleO
         )
     });
     if ctx.diff && !unchanged {
-        let new_view = req.spec.public_view();
         let fields: Vec<String> = cmp
             .fields
             .iter()
             .filter(|f| *f != "image")
             .cloned()
             .collect();
-        let (before, after) = diff_text(cmp.old_view.as_ref(), &new_view, &fields, &cmp.env);
+        let (before, after) = diff_text(cmp.old_view.as_ref(), &cmp.new_view, &fields, &cmp.env);
         let p = &cmp.previous;
         r.diff.push(Diff {
             before_header: Some(format!("release {}", req.service)),
@@ -276,14 +284,19 @@ fn with_common(
 }
 
 pub fn run(args: Args, ctx: &Context) -> ModuleOutcome {
+    run_in(&StateDir::from_env(), args, ctx)
+}
+
+/// [`run`] with the state (locks, history, hash key) under `state`.
+pub fn run_in(state: &StateDir, args: Args, ctx: &Context) -> ModuleOutcome {
     let req = args
         .request_as(ctx.check)
         .map_err(|e| ModuleError(format!("release: {e}")))?;
     let docker = crate::docker::connect(args.docker_host.as_deref())?;
     if ctx.check {
-        return plan(&docker, &req, ctx);
+        return plan(&docker, state, &req, ctx);
     }
-    let report = transaction::execute(&docker, &StateDir::from_env(), &req)?;
+    let report = transaction::execute(&docker, state, &req)?;
     let mut r = ModuleResult::changed(report.changed);
     r.failed = report.failed;
     r.msg = Some(report.message.clone());
@@ -320,7 +333,7 @@ pub fn run(args: Args, ctx: &Context) -> ModuleOutcome {
     .with("lock_broken", json!(report.lock_broken))
     .with("pruned_images", json!(report.pruned_images))
     .with("log_tail", json!(report.log_tail))
-    .with("history", json!(report.entry)))
+    .with("history", json!(report.entry.map(|e| e.without_hashes()))))
 }
 
 #[cfg(test)]

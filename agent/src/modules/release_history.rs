@@ -1,6 +1,7 @@
 //! `release_history`: the release history of one service (or of every service on the host
 //! when none is named), parsed, newest first; what `play releases` lists and `play rollback
-//! --to previous|TAG|sha256:` resolves from. Read-only.
+//! --to previous|TAG|sha256:` resolves from. Read-only. The lines' hashes of secrets
+//! (`env_sha256`, `config_sha256`) stay on the host: they are returned as null.
 
 use super::{Context, ModuleError, ModuleOutcome};
 use crate::release::history::read_all;
@@ -54,6 +55,10 @@ fn newest_first(
     let total = entries.len();
     entries.reverse();
     entries.truncate(limit);
+    let entries = entries
+        .into_iter()
+        .map(crate::release::history::HistoryEntry::without_hashes)
+        .collect();
     Ok((entries, (total, skipped)))
 }
 
@@ -98,8 +103,10 @@ mod tests {
                     tag: Some(tag.into()),
                     digest: None,
                     image_id: None,
-                    env_sha256: None,
-                    config_sha256: None,
+                    env_sha256: Some(format!("hmac-sha256:{}", "e".repeat(64))),
+                    config_sha256: Some(
+                        "a79a91b06ff92caa9a3427d01e0ac445c8d65ecd8fde24358325b2ac6e57aefc".into(),
+                    ),
                     outcome: Outcome::Released,
                     previous: None,
                     duration_ms: 1,
@@ -125,6 +132,13 @@ mod tests {
             .collect();
         assert_eq!(tags, vec!["v3", "v2"]);
         assert_eq!(r.data["total"], 3);
+        // The hashes of secrets (keyed or, in older lines, plain) stay on the host.
+        let shown = serde_json::to_string(&r.data).unwrap();
+        assert!(
+            !shown.contains("hmac-sha256") && !shown.contains("a79a91b06ff9"),
+            "{shown}"
+        );
+        assert_eq!(r.data["releases"][0]["env_sha256"], json!(null));
         let empty = run_in(
             &state,
             Args {
@@ -145,5 +159,6 @@ mod tests {
         let services = all.data["services"].as_object().unwrap();
         assert_eq!(services.keys().collect::<Vec<_>>(), vec!["web"]);
         assert_eq!(services["web"][0]["tag"], "v3");
+        assert_eq!(services["web"][0]["config_sha256"], json!(null));
     }
 }

@@ -1,6 +1,7 @@
 //! Integration tests against the real Docker daemon on this machine: the release transaction
 //! end to end (release, unchanged, new version, never-healthy version restored, failed pull,
-//! lock held, rollback by pinned ID), and the docker modules.
+//! lock held, rollback by pinned ID), containers made by an older play (plain-hash labels)
+//! after an upgrade, and the docker modules.
 //!
 //! Test images are built here from Debian's busybox-static (`busybox httpd` serving /www), so
 //! no registry is needed. When no daemon answers, the tests fail and say how to start one;
@@ -10,7 +11,9 @@ use super::history::{read_all, Outcome};
 use super::plan::Request;
 use super::transaction::execute;
 use super::{StateDir, PROCESS_TEST_LOCK};
+use crate::docker::container_spec::{LABEL_CONFIG, LABEL_CONFIG_HASH, LABEL_ENV_KEYS};
 use crate::docker::{self, Docker};
+use crate::hash_key::{Hashing, HostKey};
 use crate::modules::{self, Context};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -183,7 +186,8 @@ fn release_lifecycle_against_a_real_daemon() {
     let env = BTreeMap::new();
     let mut args = release_args(&service, "v2", port, with_env.clone());
     args["env"] = json!({"EXTRA": "x"});
-    let plan = modules::release::run(
+    let plan = modules::release::run_in(
+        &state,
         serde_json::from_value(args.clone()).unwrap(),
         &ctx(true, &env),
     )
@@ -296,13 +300,38 @@ fn release_lifecycle_against_a_real_daemon() {
         Some(v1_id.as_str())
     );
     assert!(entries[1].env_sha256.is_some() && entries[1].operator == "tester@ctl");
+    // Every hash of a secret written on the host is keyed; none is the plain sha256.
+    let key = HostKey::load_or_create(&state.hash_key()).unwrap();
+    for e in &entries {
+        for h in [&e.env_sha256, &e.config_sha256] {
+            assert!(h.as_deref().unwrap().starts_with("hmac-sha256:"), "{e:?}");
+        }
+    }
+    let final_env = std::fs::read(&env_file).unwrap();
+    assert_eq!(
+        entries[4].env_sha256.as_deref(),
+        Some(Hashing::Keyed(&key).hash(&final_env).as_str())
+    );
     let raw =
         std::fs::read_to_string(super::history::history_path(&state.releases(), &service)).unwrap();
     assert!(!raw.contains("hunter2"));
+    assert!(!raw.contains(&Hashing::Plain.hash(&final_env)), "{raw}");
     assert!(!state.locks().join(&service).exists(), "lock released");
-    let labels =
-        docker.container_inspect(&service).unwrap().unwrap()["Config"]["Labels"].to_string();
+    let inspect = docker.container_inspect(&service).unwrap().unwrap();
+    let labels = inspect["Config"]["Labels"].to_string();
     assert!(!labels.contains("hunter2"), "{labels}");
+    assert!(
+        !labels.contains(&Hashing::Plain.hash(&final_env)),
+        "{labels}"
+    );
+    for name in [
+        super::plan::L_ENV_SHA,
+        super::plan::L_CONFIG_SHA,
+        LABEL_CONFIG_HASH,
+    ] {
+        let v = inspect["Config"]["Labels"][name].as_str().unwrap();
+        assert!(v.starts_with("hmac-sha256:"), "{name}: {v}");
+    }
     cleanup(&docker, &names);
 }
 
@@ -389,12 +418,25 @@ fn docker_container_module_recreates_only_on_change() {
         }
         serde_json::from_value(v).unwrap()
     };
-    let run = |a, check| modules::docker_container::run(a, &ctx(check, &env)).unwrap();
+    let state = StateDir(dir.path().join("state"));
+    let run = |a, check| modules::docker_container::run_in(&state, a, &ctx(check, &env)).unwrap();
 
     let r = run(args(json!({})), false);
     assert!(r.changed, "{r:?}");
     assert_eq!(r.data["container"]["State"]["Health"]["Status"], "healthy");
     assert!(!serde_json::to_string(&r).unwrap().contains("s3cret"));
+    // Labelled with keyed hashes; the returned inspect data holds none of them.
+    let labels = &docker.container_inspect(&name).unwrap().unwrap()["Config"]["Labels"];
+    assert!(labels[LABEL_CONFIG_HASH]
+        .as_str()
+        .unwrap()
+        .starts_with("hmac-sha256:"));
+    assert_eq!(
+        r.data["container"]["Config"]["Labels"][LABEL_CONFIG_HASH],
+        "<redacted>"
+    );
+    let shown = serde_json::to_string(&r).unwrap();
+    assert!(!shown.contains("hmac-sha256:"), "{shown}");
     assert!(
         !run(args(json!({})), false).changed,
         "same config: unchanged"
@@ -433,13 +475,173 @@ fn docker_container_module_recreates_only_on_change() {
             "name": name, "image": format!("{REPO}:v1"), "command": cmd, "detach": false, "cleanup": true,
         }))
         .unwrap();
-        modules::docker_container::run(a, &ctx(false, &env))
+        modules::docker_container::run_in(&state, a, &ctx(false, &env))
     };
     let r = once("echo hello from the container").unwrap();
     assert_eq!(r.data["output"], "hello from the container\n");
     let e = once("sh -c 'echo failing; exit 3'").unwrap_err().0;
     assert!(e.contains("status 3") && e.contains("failing"), "{e}");
     cleanup(&docker, &[name]);
+}
+
+/// Labels of a container as play made them before keyed hashes: plain sha256 everywhere.
+fn plain_labels(req: &Request, image_id: &str) -> BTreeMap<String, String> {
+    let throwaway =
+        HostKey::load_or_create(&tempfile::tempdir().unwrap().path().join("k")).unwrap();
+    let mut l = req.labels(image_id, None, "2025-11-25T11:06:00Z", &throwaway);
+    l.insert(
+        super::plan::L_CONFIG_SHA.into(),
+        req.spec.config_hash(Hashing::Plain),
+    );
+    if let Some(f) = &req.spec.env_file {
+        l.insert(super::plan::L_ENV_SHA.into(), f.digest(Hashing::Plain));
+    }
+    l
+}
+
+#[test]
+fn containers_made_by_an_older_play_are_left_alone_until_they_change() {
+    let Some((docker, _serial)) = daemon() else {
+        return;
+    };
+    images(&docker);
+    let service = format!("playtest-upg-{}", std::process::id());
+    let ctr = format!("playtest-upgctr-{}", std::process::id());
+    let names = [
+        service.clone(),
+        format!("{service}-next"),
+        format!("{service}-previous"),
+        ctr.clone(),
+    ];
+    cleanup(&docker, &names);
+    let dir = tempfile::tempdir().unwrap();
+    let state = StateDir(dir.path().join("state"));
+    let env_file = dir.path().join(".env");
+    std::fs::write(&env_file, "DB_PASSWORD=hunter2-secret\nMODE=blue\n").unwrap();
+    let port = free_port();
+    let env = BTreeMap::new();
+    let args = release_args(&service, "v1", port, json!({"env_file": env_file}));
+    let req = request(args.clone());
+    let v1_id = docker
+        .image_inspect(&format!("{REPO}:v1"))
+        .unwrap()
+        .unwrap()["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The release's container, as the previous version of play left it.
+    let body = req.spec.create_body(
+        &format!("{REPO}:v1"),
+        &plain_labels(&req, &v1_id),
+        Hashing::Plain,
+    );
+    let id = docker.create_container(&service, &body).unwrap();
+    docker.start(&id).unwrap();
+    let plain_config = req.spec.config_hash(Hashing::Plain);
+
+    // Check mode and the real run: unchanged, the old container and its labels left alone.
+    let check = |a: &Value| {
+        modules::release::run_in(
+            &state,
+            serde_json::from_value(a.clone()).unwrap(),
+            &ctx(true, &env),
+        )
+        .unwrap()
+    };
+    let plan = check(&args);
+    assert_eq!(
+        (plan.changed, &plan.data["outcome"]),
+        (false, &json!("unchanged")),
+        "{plan:?}"
+    );
+    let r = execute(&docker, &state, &req).unwrap();
+    assert_eq!((r.outcome, r.changed), (None, false), "{}", r.message);
+    let labels =
+        |name: &str| docker.container_inspect(name).unwrap().unwrap()["Config"]["Labels"].clone();
+    assert_eq!(
+        labels(&service)[super::plan::L_CONFIG_SHA],
+        json!(plain_config)
+    );
+    assert_eq!(
+        docker.container_inspect(&service).unwrap().unwrap()["Id"],
+        json!(id)
+    );
+
+    // A changed secret is named against the old labels, then released with keyed ones.
+    std::fs::write(&env_file, "DB_PASSWORD=hunter3-secret\nMODE=blue\n").unwrap();
+    let plan = check(&args);
+    assert_eq!(plan.data["outcome"], "would_release");
+    assert_eq!(
+        plan.data["env_keys"],
+        json!({"added": [], "removed": [], "changed": ["DB_PASSWORD"]})
+    );
+    let r = execute(&docker, &state, &request(args.clone())).unwrap();
+    assert_eq!(r.outcome, Some(Outcome::Released), "{}", r.message);
+    assert_eq!(r.comparison.env.changed, vec!["DB_PASSWORD"]);
+    let now = labels(&service);
+    for name in [
+        super::plan::L_CONFIG_SHA,
+        super::plan::L_ENV_SHA,
+        LABEL_CONFIG_HASH,
+    ] {
+        assert!(
+            now[name].as_str().unwrap().starts_with("hmac-sha256:"),
+            "{name}: {now}"
+        );
+    }
+    // And it is unchanged in the new format.
+    let r = execute(&docker, &state, &request(args.clone())).unwrap();
+    assert_eq!((r.outcome, r.changed), (None, false), "{}", r.message);
+    assert_eq!(check(&args).data["outcome"], "unchanged");
+
+    // docker_container: the same for its `play.config-hash`.
+    let token = dir.path().join("ctr.env");
+    std::fs::write(&token, "TOKEN=s3cret-value\n").unwrap();
+    let ctr_args = |a: Value| -> modules::docker_container::Args {
+        let mut v = json!({"name": ctr, "image": format!("{REPO}:v1"), "env_file": token,
+                           "env": {"A": "1"}, "stop_timeout": 1});
+        for (k, x) in a.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        serde_json::from_value(v).unwrap()
+    };
+    let spec = ctr_args(json!({})).spec_as(false).unwrap();
+    let body = spec.create_body(&format!("{REPO}:v1"), &BTreeMap::new(), Hashing::Plain);
+    let id = docker.create_container(&ctr, &body).unwrap();
+    docker.start(&id).unwrap();
+    let old_env_keys = labels(&ctr)[LABEL_ENV_KEYS].clone();
+    let run = |a, check| modules::docker_container::run_in(&state, a, &ctx(check, &env)).unwrap();
+    for check in [true, false] {
+        let r = run(ctr_args(json!({})), check);
+        assert!(!r.changed, "check {check}: {r:?}");
+    }
+    assert_eq!(labels(&ctr)[LABEL_ENV_KEYS], old_env_keys, "not recreated");
+    // Check mode with --diff names the changed key against the old labels.
+    let r = run(ctr_args(json!({"env": {"A": "2"}})), true);
+    assert!(r.changed);
+    assert_eq!(r.data["env_keys"]["changed"], json!(["A"]));
+    assert!(
+        r.diff[0].after.contains("values changed: A"),
+        "{:?}",
+        r.diff
+    );
+    let r = run(ctr_args(json!({"env": {"A": "2"}})), false);
+    assert!(r.changed && r.data["actions"][0] == "recreate", "{r:?}");
+    let keyed = labels(&ctr);
+    assert!(keyed[LABEL_CONFIG_HASH]
+        .as_str()
+        .unwrap()
+        .starts_with("hmac-sha256:"));
+    assert!(keyed[LABEL_CONFIG]
+        .as_str()
+        .unwrap()
+        .contains("hmac-sha256:"));
+    assert!(!run(ctr_args(json!({"env": {"A": "2"}})), false).changed);
+    // Against the new labels, a changed key is still named.
+    let r = run(ctr_args(json!({"env": {"A": "3"}})), true);
+    assert_eq!(r.data["env_keys"]["changed"], json!(["A"]));
+    cleanup(&docker, &names);
 }
 
 #[test]

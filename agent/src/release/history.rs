@@ -2,8 +2,14 @@
 //! that changed something or failed (an "unchanged" run is not an event and is not written).
 //!
 //! Lines are appended with O_APPEND in one write, the folder is 0700 and the file 0600. No
-//! line ever holds an env value: only the env file's sha256 and the config hash. `play
-//! releases` lists these lines and `play rollback --to previous|TAG|sha256:` resolves from them.
+//! line ever holds an env value, nor a hash anyone could test a guessed secret against:
+//! `env_sha256` (the env file's bytes) and `config_sha256` (the container's configuration, env
+//! values included) are HMAC-SHA256 under the host's key, `hmac-sha256:<64 hex>`
+//! (`crate::hash_key`). Lines written by play before keyed hashes hold plain sha256 hex
+//! there; both parse, and nothing reads these two fields back (rollback and pruning go by
+//! tag, digest and image ID). `play releases` lists these lines and `play rollback --to
+//! previous|TAG|sha256:` resolves from them, both without the two hashes
+//! ([`HistoryEntry::without_hashes`]): they never leave the host.
 
 use serde::{Deserialize, Serialize};
 use std::fs::{self, OpenOptions};
@@ -58,8 +64,10 @@ pub struct HistoryEntry {
     /// The repo digest (`sha256:..`), when the image came from a registry.
     pub digest: Option<String>,
     pub image_id: Option<String>,
-    /// sha256 of the env file's bytes, when there is one.
+    /// The keyed hash of the env file's bytes, when there is one (`hmac-sha256:..`; plain
+    /// sha256 hex in lines older play wrote).
     pub env_sha256: Option<String>,
+    /// The keyed config hash, as in the container's `play.release.config_sha256` label.
     pub config_sha256: Option<String>,
     pub outcome: Outcome,
     pub previous: Option<Previous>,
@@ -68,6 +76,16 @@ pub struct HistoryEntry {
     /// Why it failed, in one line (no log lines: those are in the task's message).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+impl HistoryEntry {
+    /// The entry as it may leave the host: without the two hashes of secrets. Keyed, they
+    /// mean nothing without the host's key; plain (older lines), they could be brute-forced.
+    pub fn without_hashes(mut self) -> HistoryEntry {
+        self.env_sha256 = None;
+        self.config_sha256 = None;
+        self
+    }
 }
 
 pub fn history_path(releases_dir: &Path, service: &str) -> PathBuf {
@@ -162,6 +180,42 @@ mod tests {
             (v["outcome"].as_str(), v["error"].as_str()),
             (Some("failed_health"), Some("not healthy within 60s"))
         );
+    }
+
+    #[test]
+    fn old_plain_and_new_keyed_lines_both_parse() {
+        let dir = tempfile::tempdir().unwrap();
+        let releases = dir.path().join("releases");
+        std::fs::create_dir_all(&releases).unwrap();
+        // A line as play wrote it before keyed hashes, then one as it writes now.
+        let old = r#"{"time":"2025-11-25T11:06:00Z","operator":"alice@ctl","reason":"","service":"web","image":"reg:5000/app:v1","tag":"v1","digest":"sha256:d1","image_id":"sha256:i1","env_sha256":"6728a4a2930df4c95f48dd96dfc520053fa850c35dcd5f95b935ef67478f74da","config_sha256":"a79a91b06ff92caa9a3427d01e0ac445c8d65ecd8fde24358325b2ac6e57aefc","outcome":"released","previous":null,"duration_ms":900,"host":"vm1"}"#;
+        fs::write(history_path(&releases, "web"), format!("{old}\n")).unwrap();
+        let mut new = entry();
+        new.env_sha256 = Some(format!("hmac-sha256:{}", "e".repeat(64)));
+        new.config_sha256 = Some(format!("hmac-sha256:{}", "c".repeat(64)));
+        append(&releases, &new).unwrap();
+        let (entries, skipped) = read_all(&releases, "web").unwrap();
+        assert_eq!((entries.len(), skipped), (2, 0));
+        assert_eq!(entries[0].tag.as_deref(), Some("v1"));
+        assert!(entries[0]
+            .env_sha256
+            .as_deref()
+            .unwrap()
+            .starts_with("6728a4"));
+        assert!(entries[1]
+            .config_sha256
+            .as_deref()
+            .unwrap()
+            .starts_with("hmac-sha256:"));
+        // Neither format leaves the host.
+        for e in entries {
+            let out = serde_json::to_value(e.without_hashes()).unwrap();
+            assert_eq!(
+                (&out["env_sha256"], &out["config_sha256"]),
+                (&json!(null), &json!(null))
+            );
+            assert!(out["digest"].is_string() && out["image"].is_string());
+        }
     }
 
     #[test]

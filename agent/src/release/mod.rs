@@ -8,8 +8,9 @@
 //! old one → append the outcome to the history → unlock. Images of the last `keep_releases`
 //! releases are kept for rollback; older ones are pruned when no container uses them.
 //!
-//! State lives under `PLAY_STATE_DIR` (default `/var/lib/play`): `locks/<service>` and
-//! `releases/<service>.jsonl`. Signals (SIGINT/TERM/HUP) are deferred for the whole
+//! State lives under `PLAY_STATE_DIR` (default `/var/lib/play`, 0700): `locks/<service>`,
+//! `releases/<service>.jsonl`, and `hash.key`, the key of every hash of a secret the release
+//! stores (history lines, container labels; see `crate::hash_key`). Signals (SIGINT/TERM/HUP) are deferred for the whole
 //! transaction (a caught one ends the health wait and restores the old container), and the
 //! end of the agent's input (a dropped SSH connection: `serve` sets the cancel flag, which
 //! kills child processes of other modules) does not cancel it: the agent finishes or undoes
@@ -48,6 +49,10 @@ impl StateDir {
     }
     pub fn releases(&self) -> PathBuf {
         self.0.join("releases")
+    }
+    /// The host's hash key (`crate::hash_key`).
+    pub fn hash_key(&self) -> PathBuf {
+        self.0.join("hash.key")
     }
 }
 

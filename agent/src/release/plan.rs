@@ -1,12 +1,18 @@
 //! What a release would do: the request, the identity labels a released container carries,
 //! and the comparison of the desired identity (image ID + config hash, env-file hash
 //! included) with the running container. Check mode stops here; the transaction acts on it.
+//!
+//! The two hashes among the labels, `play.release.config_sha256` and
+//! `play.release.env_sha256`, cover secrets: a new container gets them keyed
+//! (`hmac-sha256:..`, `crate::hash_key`); one made by an older play carries plain sha256 hex
+//! and is compared in that format, so it is not recreated unless something changed.
 
 use super::history::Previous;
-use crate::docker::container_spec::{changed_fields, ContainerSpec, EnvChange, LABEL_CONFIG};
+use crate::docker::container_spec::{changed_fields, compare_labels, ContainerSpec, EnvChange};
 use crate::docker::images::{self, PullPolicy};
 use crate::docker::reference::ImageRef;
 use crate::docker::Docker;
+use crate::hash_key::{Hashing, HostKey};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -72,18 +78,22 @@ impl Request {
         format!("{}-previous", self.service)
     }
 
-    /// The identity labels of the container this release creates.
+    /// The identity labels of the container this release creates, hashes keyed with `key`.
     pub fn labels(
         &self,
         image_id: &str,
         digest: Option<&str>,
         now: &str,
+        key: &HostKey,
     ) -> BTreeMap<String, String> {
         let mut l = BTreeMap::from([
             (L_SERVICE.to_string(), self.service.clone()),
             (L_IMAGE.to_string(), self.image.pinned()),
             (L_IMAGE_ID.to_string(), image_id.to_string()),
-            (L_CONFIG_SHA.to_string(), self.spec.config_hash()),
+            (
+                L_CONFIG_SHA.to_string(),
+                self.spec.config_hash(Hashing::Keyed(key)),
+            ),
             (L_OPERATOR.to_string(), self.operator.clone()),
             (L_TIME.to_string(), now.to_string()),
         ]);
@@ -94,7 +104,7 @@ impl Request {
             l.insert(L_DIGEST.to_string(), d.to_string());
         }
         if let Some(f) = &self.spec.env_file {
-            l.insert(L_ENV_SHA.to_string(), f.sha256.clone());
+            l.insert(L_ENV_SHA.to_string(), f.digest(Hashing::Keyed(key)));
         }
         l
     }
@@ -114,6 +124,8 @@ pub struct Comparison {
     pub previous_tag: Option<String>,
     /// The running container's public config view (`play.config`), for diffs.
     pub old_view: Option<Value>,
+    /// The desired public view, hashed like `old_view`, for diffs.
+    pub new_view: Value,
 }
 
 fn label<'a>(c: &'a Value, key: &str) -> Option<&'a str> {
@@ -141,46 +153,42 @@ pub fn previous_of(docker: &Docker, current: &Value) -> Previous {
 }
 
 /// Compares `current` (the container named after the service, if any) with the desired
-/// image ID (None: not known yet, check mode before a pull) and config.
+/// image ID (None: not known yet, check mode before a pull) and config; the container's
+/// hashes are compared in the format they were written in (`key` for keyed ones).
 pub fn compare(
     docker: &Docker,
     current: Option<&Value>,
     image_id: Option<&str>,
     spec: &ContainerSpec,
+    key: &HostKey,
 ) -> Comparison {
     let Some(cur) = current else {
-        let (fields, env) = changed_fields(None, &spec.public_view());
+        let new_view = spec.public_view(key);
+        let (fields, env) = changed_fields(None, &new_view);
         return Comparison {
             fields: [vec!["image".to_string()], fields].concat(),
             env,
             image_changed: true,
+            new_view,
             ..Comparison::default()
         };
     };
     let image_changed = image_id.is_none() || cur["Image"].as_str() != image_id;
-    let same_config = label(cur, L_CONFIG_SHA) == Some(spec.config_hash().as_str());
-    let mut fields = Vec::new();
-    let mut env = EnvChange::default();
-    let old_view: Option<Value> =
-        label(cur, LABEL_CONFIG).and_then(|s| serde_json::from_str(s).ok());
-    if !same_config {
-        (fields, env) = changed_fields(old_view.as_ref(), &spec.public_view());
-        if fields.is_empty() {
-            fields.push("env".into());
-        }
-    }
+    let config = compare_labels(&cur["Config"]["Labels"], L_CONFIG_SHA, spec, key);
+    let mut fields = config.fields;
     if image_changed {
         fields.insert(0, "image".into());
     }
     Comparison {
-        same: !image_changed && same_config,
+        same: !image_changed && config.same,
         running: cur["State"]["Running"].as_bool().unwrap_or(false),
         image_changed,
         fields,
-        env,
+        env: config.env,
         previous: previous_of(docker, cur),
         previous_tag: label(cur, L_TAG).map(str::to_string),
-        old_view,
+        old_view: config.old_view,
+        new_view: config.new_view,
     }
 }
 

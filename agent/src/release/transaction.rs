@@ -13,6 +13,7 @@ use crate::docker::health::{self, Unhealthy};
 use crate::docker::images;
 use crate::docker::logs::last_lines;
 use crate::docker::Docker;
+use crate::hash_key::{Hashing, HostKey};
 use crate::modules::docker_container::create;
 use std::time::{Duration, Instant};
 
@@ -42,6 +43,7 @@ pub struct Report {
 struct Run<'a> {
     state: &'a StateDir,
     req: &'a Request,
+    key: &'a HostKey,
     started: Instant,
     report: Report,
 }
@@ -58,8 +60,13 @@ impl Run<'_> {
             tag: self.req.image.tag.clone(),
             digest: self.report.digest.clone(),
             image_id: self.report.image_id.clone(),
-            env_sha256: self.req.spec.env_file.as_ref().map(|f| f.sha256.clone()),
-            config_sha256: Some(self.req.spec.config_hash()),
+            env_sha256: self
+                .req
+                .spec
+                .env_file
+                .as_ref()
+                .map(|f| f.digest(Hashing::Keyed(self.key))),
+            config_sha256: Some(self.req.spec.config_hash(Hashing::Keyed(self.key))),
             outcome,
             previous: Some(previous),
             duration_ms: self.started.elapsed().as_millis() as u64,
@@ -89,9 +96,11 @@ struct Held {
     signals: DeferSignals,
 }
 
-/// Runs the release. `Err` only when it could not start (lock held, unusable state folder);
-/// every later failure is a `Report` with `failed` set and the outcome recorded.
+/// Runs the release. `Err` only when it could not start (no hash key, lock held, unusable
+/// state folder); every later failure is a `Report` with `failed` set and the outcome recorded.
 pub fn execute(docker: &Docker, state: &StateDir, req: &Request) -> Result<Report, String> {
+    // The key before the lock: a host where it cannot be made is refused with nothing done.
+    let key = HostKey::load_or_create(&state.hash_key())?;
     // The lock first, signals deferred after: a Ctrl-C while waiting for another release
     // simply ends the wait. A signal between the two leaves a lock whose pid is dead, which
     // the next release breaks safely.
@@ -104,6 +113,7 @@ pub fn execute(docker: &Docker, state: &StateDir, req: &Request) -> Result<Repor
     let mut run = Run {
         state,
         req,
+        key: &key,
         started: Instant::now(),
         report: Report {
             lock_broken: acquired.broken.map(|(info, why)| {
@@ -143,7 +153,7 @@ pub fn execute(docker: &Docker, state: &StateDir, req: &Request) -> Result<Repor
     };
     run.report.image_id = Some(local.id.clone());
     run.report.digest = local.digest.clone();
-    let cmp = compare(docker, current.as_ref(), Some(&local.id), &req.spec);
+    let cmp = compare(docker, current.as_ref(), Some(&local.id), &req.spec, &key);
     run.report.comparison = cmp.clone();
     if cmp.same && cmp.running {
         run.report.message = format!(
@@ -177,14 +187,14 @@ pub fn execute(docker: &Docker, state: &StateDir, req: &Request) -> Result<Repor
         Ok(Some(_)) => req.image.pinned(),
         _ => local.id.clone(),
     };
-    let labels = req.labels(&local.id, local.digest.as_deref(), &now_rfc3339());
+    let labels = req.labels(&local.id, local.digest.as_deref(), &now_rfc3339(), &key);
     let abort = || {
         signals
             .caught()
             .map(|s| format!("interrupted by signal {s}"))
     };
     let attempt: Result<String, (Outcome, String)> = (|| {
-        let id = create(docker, &next, &req.spec, &create_ref, &labels)
+        let id = create(docker, &next, &req.spec, &create_ref, &labels, &key)
             .map_err(|e| (Outcome::FailedStart, e))?;
         docker
             .start(&id)

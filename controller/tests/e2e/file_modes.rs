@@ -1,7 +1,8 @@
 //! The modes of the files play writes on a host, as the README promises them: the service's
 //! `.env` 0600 (its folder 0700), the registry login 0600, the registry CA 0644 (public), the
 //! release history 0600 and the lock folder 0700 (lock files themselves: concurrent_runs.rs),
-//! the agent's cache folder and binary 0700, and a `--report` file 0600 on the controller.
+//! the host's hash key 0600, the agent's cache folder and binary 0700, and a `--report` file
+//! 0600 on the controller.
 //! Files made wider by hand are narrowed again by the next run. And the agent refuses to run
 //! from a cache folder or binary others can write to, saying which and what to do.
 
@@ -60,7 +61,7 @@ fn files_written_on_hosts_have_their_promised_modes() {
     // writes a history line) whatever ran before.
     tb.exec(
         VM,
-        "chmod 0644 /etc/play/modes/.env /var/lib/play/releases/modes.jsonl; \
+        "chmod 0644 /etc/play/modes/.env /var/lib/play/releases/modes.jsonl /var/lib/play/hash.key; \
          chmod 0755 /etc/play/modes /var/lib/play/releases /var/lib/play/locks; \
          docker rm -f modes modes-previous; true",
     );
@@ -90,6 +91,7 @@ fn files_written_on_hosts_have_their_promised_modes() {
         ("/var/lib/play/releases", "700 root"),
         ("/var/lib/play/releases/modes.jsonl", "600 root"),
         ("/var/lib/play/locks", "700 root"),
+        ("/var/lib/play/hash.key", "600 root"),
         ("/home/play/.cache/play", "700 play"),
         ("/home/play/.cache/play/play-agent-*", "700 play"),
     ];
