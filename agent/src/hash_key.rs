@@ -25,7 +25,7 @@
 use hmac::{Hmac, KeyInit, Mac};
 use std::io::ErrorKind;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Marks a keyed hash; a stored hash without it is a plain sha256 (older play).
 pub const KEYED_PREFIX: &str = "hmac-sha256:";
@@ -129,6 +129,23 @@ fn advice(dir: &Path) -> String {
         format!("make {} a folder root can write", dir.display())
     };
     format!("; play keys the hashes of secrets it stores on this host (release history, container labels) with it: {fix}")
+}
+
+/// The key a module uses: root's `<state>/hash.key`. An agent that is not root (a user in the
+/// docker group running `docker_container` without become, which Ansible allows) uses a key
+/// of that user's own, beside the agent in its private folder (`~/.cache/play/hash.key`, a
+/// folder the agent refuses to run from unless only its owner can write it), so such
+/// playbooks keep working. The two keys differ: a container handled with become and then
+/// without is recreated once.
+pub fn path_for(state: &crate::release::StateDir) -> PathBuf {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        return state.hash_key();
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.key")))
+        .unwrap_or_else(|| state.hash_key())
 }
 
 /// The key at `path`, or None when there is none.

@@ -10,11 +10,11 @@
 //! returned `container` is the inspect data with env values and play's hash labels redacted.
 //!
 //! The label hashes are keyed with the host's key, `/var/lib/play/hash.key`
-//! (`crate::hash_key`), which only root may read or make: with any state but `absent`, the
-//! module needs the agent to run as root (`become: true`), as the release module does. An
-//! agent that is not root fails before it touches anything, saying so, unless the key's
-//! folder happens to be its own. A container made by an older play (plain-hash labels)
-//! compares in that format and is left alone when nothing changed.
+//! (`crate::hash_key`), which only root may read or make. Without become (a user in the
+//! docker group) the module keys them with that user's own key instead, beside the agent
+//! (`hash_key::path_for`), so such playbooks work as they did before keyed hashes. A
+//! container made by an older play (plain-hash labels) compares in that format and is left
+//! alone when nothing changed.
 
 use super::{Context, ModuleError, ModuleOutcome};
 use crate::docker::auth::default_config_path;
@@ -370,7 +370,7 @@ pub fn run_in(state: &StateDir, args: Args, ctx: &Context) -> ModuleOutcome {
         ))
     })?;
     // Before any pull or change: without the key, nothing can be compared or labelled.
-    let key = HostKey::for_run(&state.hash_key(), ctx.check)
+    let key = HostKey::for_run(&crate::hash_key::path_for(state), ctx.check)
         .map_err(|e| ModuleError(format!("docker_container {name}: {e}")))?;
     let image = ImageRef::parse(image_name, None).map_err(ModuleError)?;
     let policy = args.pull.unwrap_or(PullPolicy::Missing);
