@@ -4,6 +4,7 @@
 //!
 //! Parsing is strict: a typo in a port spec fails the task instead of publishing something else.
 
+use play_protocol::shell_words;
 use serde::Serialize;
 
 /// One published port.
@@ -148,65 +149,10 @@ impl VolumeSpec {
     }
 }
 
-/// Splits a command line like a POSIX shell would tokenise it (quotes and backslashes; no
-/// expansion), as community.docker does with `shlex.split`.
+/// Splits a `command`/`entrypoint` string into words, as community.docker does with
+/// `shlex.split` (the rules: [`shell_words`]); errors quote the command.
 pub fn split_command(line: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(x) => cur.push(x),
-                        None => return Err(format!("command '{line}': unclosed single quote")),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(x @ ('"' | '\\' | '$' | '`')) => cur.push(x),
-                            Some(x) => {
-                                cur.push('\\');
-                                cur.push(x);
-                            }
-                            None => return Err(format!("command '{line}': unclosed double quote")),
-                        },
-                        Some(x) => cur.push(x),
-                        None => return Err(format!("command '{line}': unclosed double quote")),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                if let Some(x) = chars.next() {
-                    cur.push(x);
-                }
-            }
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(cur);
-    }
-    Ok(words)
+    shell_words::split(line).map_err(|why| format!("command '{line}': {why}"))
 }
 
 /// Parses a memory size: `512m`, `1g`, `1024k`, `1073741824` (bytes), case-insensitive.
@@ -292,14 +238,19 @@ mod tests {
     }
 
     #[test]
-    fn commands_split_like_shlex() {
+    fn command_split_errors_quote_the_command() {
         assert_eq!(
-            split_command(r#"sh -c "echo 'hi there' \"x\"" a\ b"#).unwrap(),
-            vec!["sh", "-c", "echo 'hi there' \"x\"", "a b"]
+            split_command("echo 'x").unwrap_err(),
+            "command 'echo 'x': unclosed single quote"
         );
-        assert_eq!(split_command("  ").unwrap(), Vec::<String>::new());
-        assert_eq!(split_command("a ''").unwrap(), vec!["a", ""]);
-        assert!(split_command("echo 'x").is_err());
+        assert_eq!(
+            split_command(r"sh -c a\").unwrap_err(),
+            r"command 'sh -c a\': trailing backslash with nothing to escape"
+        );
+        assert_eq!(
+            split_command("sh -c 'echo hi'").unwrap(),
+            ["sh", "-c", "echo hi"]
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use super::{args, Context, ModuleError, ModuleOutcome};
 use crate::proc::{self, Cmd};
 use crate::timefmt;
-use play_protocol::ModuleResult;
+use play_protocol::{shell_words, ModuleResult};
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -227,73 +227,11 @@ fn lines(s: &str) -> Value {
     json!(s.lines().collect::<Vec<_>>())
 }
 
-/// Splits a command line into words as Python's shlex.split does (POSIX rules).
-pub fn split_words(s: &str) -> Result<Vec<String>, ModuleError> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => cur.push(c),
-                        None => return Err(unbalanced(s)),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(n @ ('"' | '\\' | '$' | '`')) => cur.push(n),
-                            Some('\n') => {}
-                            Some(n) => {
-                                cur.push('\\');
-                                cur.push(n);
-                            }
-                            None => return Err(unbalanced(s)),
-                        },
-                        Some(c) => cur.push(c),
-                        None => return Err(unbalanced(s)),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                match chars.next() {
-                    Some('\n') => {}
-                    Some(n) => cur.push(n),
-                    None => return Err(unbalanced(s)),
-                }
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(cur);
-    }
-    Ok(words)
-}
-
-fn unbalanced(s: &str) -> ModuleError {
-    ModuleError(format!(
-        "command: cannot split `{s}` into words: unbalanced quote or trailing backslash"
-    ))
+/// Splits the command string into argv, as Ansible's command module does with `shlex.split`
+/// (the rules: [`shell_words`]); errors quote the string.
+fn split_words(s: &str) -> Result<Vec<String>, ModuleError> {
+    shell_words::split(s)
+        .map_err(|why| ModuleError(format!("command: cannot split `{s}` into words: {why}")))
 }
 
 /// Whether anything matches `pattern` (`*` and `?` globs per path component).

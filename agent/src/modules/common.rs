@@ -1,11 +1,11 @@
 //! Pieces shared by the file-writing modules: the `validate` command, the path details
 //! Ansible adds to results, and text diffs.
 
-use super::{command::split_words, Context, ModuleError};
+use super::{Context, ModuleError};
 use crate::accounts;
 use crate::fsutil::{self, AttrChange};
 use crate::proc::{self, Cmd};
-use play_protocol::Diff;
+use play_protocol::{shell_words, Diff};
 use serde_json::{Map, Value};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -24,7 +24,8 @@ pub fn validator<'c>(
     let template = template.to_string();
     Ok(move |path: &Path| {
         let line = template.replace("%s", &path.to_string_lossy());
-        let words = split_words(&line).map_err(|e| e.0)?;
+        let words = shell_words::split(&line)
+            .map_err(|why| format!("validate: cannot split `{line}` into words: {why}"))?;
         let (program, rest) = words
             .split_first()
             .ok_or_else(|| "validate is empty".to_string())?;

@@ -127,6 +127,21 @@ fn validate_failure_keeps_old_file() {
 }
 
 #[test]
+fn validate_that_does_not_split_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("conf");
+    let mut a = args(&dest, "new\n");
+    a.validate = Some("grep -q 'good %s".into());
+    let err = run(a, &Context::detached(false)).unwrap_err().0;
+    assert!(
+        err.contains("validate: cannot split `grep -q 'good /")
+            && err.contains("` into words: unclosed single quote; the existing file was left"),
+        "{err}"
+    );
+    assert!(!dest.exists());
+}
+
+#[test]
 fn remote_src_and_errors() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");

@@ -10,7 +10,7 @@
 use super::plan::{check_run, extra_vars_hash, pins_of, static_files};
 use super::playbook::{build_engine, execute, load, printer_for, Fail};
 use crate::cli::ApplyArgs;
-use crate::output::{Mode, Printer, PrinterOptions, Secrets};
+use crate::output::{Mode, Printer, PrinterOptions};
 use crate::plan::{compare, inputs, Plan, PlanKey};
 use crate::run::exit;
 use std::collections::BTreeMap;
@@ -126,20 +126,11 @@ async fn apply(args: &ApplyArgs) -> Result<i32, Fail> {
     run.color = args.color.clone();
     run.diff = true;
 
-    // The check pass prints only warnings and errors: the reviewer already read its output.
-    let quiet = Arc::new(Printer::with_writers(
-        PrinterOptions {
-            mode: Mode::Human,
-            color: false,
-            verbosity: 0,
-            diff: true,
-            check: true,
-        },
-        Secrets::default(),
-        Box::new(std::io::sink()),
-        Box::new(std::io::stderr()),
-    ));
-    let loaded = load(&run, &quiet)?;
+    let printer = printer_for(&run);
+    let quiet = check_pass_printer(&printer);
+    // Loaded once for both passes: the vault password is asked once, and the run executes
+    // exactly the inputs that were hashed and checked.
+    let loaded = load(&run, &printer)?;
     let mut files = static_files(&run, &loaded);
     files.extend(plan.inputs.files.iter().map(|f| f.path.clone()));
     let mut problems = inputs::compare_files(&plan.inputs.files, &inputs::hash_files(&key, &files));
@@ -157,13 +148,19 @@ async fn apply(args: &ApplyArgs) -> Result<i32, Fail> {
         ));
     }
     let pins = pins_of(&plan);
-    let printer = printer_for(&run);
     printer.plain(&format!(
         "Checking {} host(s) against {} (check mode, releases pinned to the planned digests)...",
         plan.hosts.len(),
         plan_path.display()
     ));
-    let checked = check_run(&run, loaded, quiet.clone(), key.clone(), pins.clone()).await?;
+    let checked = check_run(
+        &run,
+        loaded.copy_for_another_run(),
+        quiet.clone(),
+        key.clone(),
+        pins.clone(),
+    )
+    .await?;
     if checked.code != exit::OK {
         let mut failures: Vec<String> = checked
             .hosts
@@ -210,10 +207,27 @@ async fn apply(args: &ApplyArgs) -> Result<i32, Fail> {
         plan.operator,
         plan.hosts.len()
     ));
-    let loaded = load(&run, &printer)?;
     let playbooks = loaded.playbooks.clone();
     let engine = build_engine(&run, loaded, printer.clone(), |o| o.host_vars = pins)?;
     execute(&engine, &playbooks, &run, &printer).await
+}
+
+/// The check pass's printer: only warnings and errors reach the terminal (the reviewer already
+/// read the plan's output), and it censors with the run printer's secrets, so every vaulted
+/// value that loading (or the check) registers is hidden in both passes.
+fn check_pass_printer(run_printer: &Printer) -> Arc<Printer> {
+    Arc::new(Printer::with_writers(
+        PrinterOptions {
+            mode: Mode::Human,
+            color: false,
+            verbosity: 0,
+            diff: true,
+            check: true,
+        },
+        run_printer.secrets().clone(),
+        Box::new(std::io::sink()),
+        Box::new(std::io::stderr()),
+    ))
 }
 
 #[cfg(test)]
@@ -227,5 +241,53 @@ mod tests {
         assert_eq!(parse_age("2d").unwrap(), Duration::from_secs(172_800));
         assert!(parse_age("1w").unwrap_err().contains("unit"));
         assert!(parse_age("soon").unwrap_err().contains("number"));
+    }
+
+    #[test]
+    fn what_was_loaded_once_serves_the_check_and_the_run() {
+        use super::super::playbook::{load_inventory, Loaded};
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().join("site.yml");
+        let yaml = "- hosts: all\n  vars:\n    port: 8080\n  tasks:\n    - ping:\n";
+        std::fs::write(&site, yaml).unwrap();
+        let loaded = Loaded {
+            playbooks: vec![crate::playbook::load_playbook(&site).unwrap()],
+            inventory: load_inventory(&["web1,web2".into()], None).unwrap(),
+            templar: crate::template::Templar::new(),
+            extra_vars: [("service_name".to_string(), serde_json::json!("app"))].into(),
+            vault: crate::vault::VaultSecrets::default(),
+        };
+        let for_check = loaded.copy_for_another_run();
+        let hosts = |l: &Loaded| {
+            l.inventory
+                .hosts()
+                .map(|h| h.name.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(hosts(&loaded), ["web1", "web2"]);
+        assert_eq!(hosts(&for_check), hosts(&loaded));
+        assert_eq!(for_check.extra_vars, loaded.extra_vars);
+        let plays = |l: &Loaded| l.playbooks.iter().flat_map(|p| &p.plays).count();
+        assert_eq!((plays(&for_check), plays(&loaded)), (1, 1));
+        let play = |l: &Loaded| l.playbooks[0].plays[0].clone();
+        assert_eq!(play(&for_check).vars, play(&loaded).vars);
+        assert_eq!(play(&for_check).tasks.len(), 1);
+        assert_eq!(for_check.playbooks[0].path, site);
+    }
+
+    #[test]
+    fn both_passes_censor_what_either_learns() {
+        let run_printer = printer_for(&crate::cli::RunArgs::default());
+        let quiet = check_pass_printer(&run_printer);
+        // As loading registers an opened vault value, and the check pass a no_log one.
+        run_printer.secrets().add("vaulted-s3cr3t");
+        quiet.secrets().add("no-log-t0ken");
+        for printer in [&run_printer, &quiet] {
+            let shown = printer.secrets().censor("vaulted-s3cr3t no-log-t0ken");
+            assert!(
+                !shown.contains("s3cr3t") && !shown.contains("t0ken"),
+                "{shown}"
+            );
+        }
     }
 }

@@ -59,6 +59,22 @@ pub struct Loaded {
     pub vault: VaultSecrets,
 }
 
+impl Loaded {
+    /// A second copy for a second engine over the same inputs (`play apply` checks, then
+    /// runs): nothing is read or decrypted again, so a vault password is asked once and both
+    /// engines see exactly the same inputs. The templar keeps nothing from loading (it only
+    /// checked syntax), so the copy gets a fresh one.
+    pub fn copy_for_another_run(&self) -> Loaded {
+        Loaded {
+            playbooks: self.playbooks.clone(),
+            inventory: self.inventory.clone(),
+            templar: Templar::new(),
+            extra_vars: self.extra_vars.clone(),
+            vault: self.vault.clone(),
+        }
+    }
+}
+
 async fn prepare_and_run(args: RunArgs, printer: Arc<Printer>) -> Result<i32, Fail> {
     let loaded = load(&args, &printer)?;
     check_limit(&args, &loaded.inventory)?;

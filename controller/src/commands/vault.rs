@@ -12,7 +12,7 @@ use crate::vault::cli::{
     VaultAction, VaultArgs, VaultOpts,
 };
 use crate::vault::{
-    self, encrypt_bytes, load_secrets, IdSlug, Prompter, Purpose, TtyPrompter, VaultEnv,
+    self, encrypt_bytes, load_secrets, Decrypted, IdSlug, Prompter, Purpose, TtyPrompter, VaultEnv,
     VaultError, VaultErrorKind, VaultSecrets,
 };
 use std::io::{IsTerminal, Read, Write};
@@ -170,53 +170,83 @@ fn located(path: &Path) -> impl Fn(VaultError) -> VaultError + '_ {
 }
 
 fn encrypt(args: &EncryptArgs, io: &mut VaultIo<'_>) -> Result<()> {
-    let targets = targets(&args.files, args.output.as_deref())?;
+    let targets = targets(&args.files, args.output.path.as_deref())?;
     let secrets = secrets(&args.common.vault, Purpose::NewPassword, io)?;
-    let (id, password) = secrets.encrypt_secret(args.encrypt_vault_id.as_deref())?;
-    if args.files.is_empty() && io.stdin_is_tty {
-        say(io, "Reading plaintext input from stdin");
-    }
-    for (input, output) in targets {
-        let plain = Zeroizing::new(read_input(&input, io)?);
-        let text = encrypt_bytes(&plain, password, Some(id)).map_err(located(&input))?;
-        write_output(&output, text.as_bytes(), io)?;
-    }
-    if io.stdout_is_tty {
-        say(io, "Encryption successful");
-    }
-    Ok(())
+    let (id, password) = secrets.encrypt_secret(args.encrypt_with.label.as_deref())?;
+    let messages = Messages {
+        reading_stdin: "Reading plaintext input from stdin",
+        done: "Encryption successful",
+    };
+    convert_each(&args.files, targets, messages, io, |input, plain| {
+        let text = encrypt_bytes(plain, password, Some(id)).map_err(located(input))?;
+        Ok(Zeroizing::new(text.into_bytes()))
+    })
 }
 
 fn decrypt(args: &DecryptArgs, io: &mut VaultIo<'_>) -> Result<()> {
-    let targets = targets(&args.files, args.output.as_deref())?;
-    let secrets = secrets(
-        &args.common.vault,
-        Purpose::Decrypt { auto_prompt: true },
-        io,
-    )?;
-    if args.files.is_empty() && io.stdin_is_tty {
-        say(io, "Reading ciphertext input from stdin");
+    let targets = targets(&args.files, args.output.path.as_deref())?;
+    let secrets = opening_secrets(&args.common.vault, io)?;
+    let messages = Messages {
+        reading_stdin: "Reading ciphertext input from stdin",
+        done: "Decryption successful",
+    };
+    convert_each(&args.files, targets, messages, io, |input, data| {
+        let decrypted = secrets.decrypt(data).map_err(located(input))?;
+        Ok(decrypted.plaintext)
+    })
+}
+
+/// What encrypt and decrypt tell the operator on stderr, as ansible-vault does: that stdin
+/// is read (when it is a terminal), and that all went well (when stdout is one).
+struct Messages {
+    reading_stdin: &'static str,
+    done: &'static str,
+}
+
+/// Encrypt and decrypt: each input of `targets` through `convert` to its output. `files` are
+/// the inputs as given (none: stdin).
+fn convert_each(
+    files: &[PathBuf],
+    targets: Vec<(PathBuf, PathBuf)>,
+    messages: Messages,
+    io: &mut VaultIo<'_>,
+    convert: impl Fn(&Path, &[u8]) -> Result<Zeroizing<Vec<u8>>>,
+) -> Result<()> {
+    if files.is_empty() && io.stdin_is_tty {
+        say(io, messages.reading_stdin);
     }
     for (input, output) in targets {
-        let data = read_input(&input, io)?;
-        let decrypted = secrets.decrypt(&data).map_err(located(&input))?;
-        write_output(&output, &decrypted.plaintext, io)?;
+        let data = Zeroizing::new(read_input(&input, io)?);
+        let converted = convert(&input, &data)?;
+        write_output(&output, &converted, io)?;
     }
     if io.stdout_is_tty {
-        say(io, "Decryption successful");
+        say(io, messages.done);
     }
     Ok(())
 }
 
+/// The passwords that open existing vault text (asked for on the terminal when no source is
+/// given, as ansible-vault does).
+fn opening_secrets(opts: &VaultOpts, io: &mut VaultIo<'_>) -> Result<VaultSecrets> {
+    secrets(opts, Purpose::Decrypt { auto_prompt: true }, io)
+}
+
+/// Reads `path` and opens it; errors name `file`, the path as the operator gave it.
+fn read_and_open(
+    secrets: &VaultSecrets,
+    path: &Path,
+    file: &Path,
+    io: &mut VaultIo<'_>,
+) -> Result<Decrypted> {
+    let data = read_input(path, io)?;
+    secrets.decrypt(&data).map_err(located(file))
+}
+
 fn view(args: &FilesArgs, io: &mut VaultIo<'_>) -> Result<()> {
-    let secrets = secrets(
-        &args.common.vault,
-        Purpose::Decrypt { auto_prompt: true },
-        io,
-    )?;
+    let secrets = opening_secrets(&args.common.vault, io)?;
     for file in &args.files {
-        let data = read_input(file, io)?;
-        let decrypted = secrets.decrypt(&data).map_err(located(file))?;
+        let decrypted = read_and_open(&secrets, file, file, io)?;
         write_output(Path::new("-"), &decrypted.plaintext, io)?;
     }
     Ok(())
@@ -234,7 +264,7 @@ fn create(args: &CreateArgs, printer: &Printer, io: &mut VaultIo<'_>) -> Result<
         ));
     }
     let secrets = secrets(&args.common.vault, Purpose::NewPassword, io)?;
-    let (id, password) = secrets.encrypt_secret(args.encrypt_vault_id.as_deref())?;
+    let (id, password) = secrets.encrypt_secret(args.encrypt_with.label.as_deref())?;
     if file.is_file() {
         return Err(VaultError::usage(format!(
             "{} exists, please use 'edit' instead",
@@ -254,15 +284,10 @@ fn create(args: &CreateArgs, printer: &Printer, io: &mut VaultIo<'_>) -> Result<
 }
 
 fn edit(args: &EditArgs, io: &mut VaultIo<'_>) -> Result<()> {
-    let secrets = secrets(
-        &args.common.vault,
-        Purpose::Decrypt { auto_prompt: true },
-        io,
-    )?;
+    let secrets = opening_secrets(&args.common.vault, io)?;
     for file in &args.files {
         let real = vault::real_path(file);
-        let data = read_input(&real, io)?;
-        let decrypted = secrets.decrypt(&data).map_err(located(file))?;
+        let decrypted = read_and_open(&secrets, &real, file, io)?;
         let edited = edit_in_private(&real, &decrypted.plaintext, io)?;
         if *edited == *decrypted.plaintext {
             continue;
@@ -323,11 +348,7 @@ fn edit_in_private(file: &Path, plain: &[u8], io: &mut VaultIo<'_>) -> Result<Ze
 }
 
 fn rekey(args: &RekeyArgs, io: &mut VaultIo<'_>) -> Result<()> {
-    let secrets = secrets(
-        &args.common.vault,
-        Purpose::Decrypt { auto_prompt: true },
-        io,
-    )?;
+    let secrets = opening_secrets(&args.common.vault, io)?;
     let mut slugs = Vec::new();
     if let Some(id) = &args.new_vault_id {
         slugs.push(IdSlug::parse(id)?);
@@ -348,8 +369,7 @@ fn rekey(args: &RekeyArgs, io: &mut VaultIo<'_>) -> Result<()> {
     let (new_id, new_password) = new_secrets.encrypt_secret(args.encrypt_vault_id.as_deref())?;
     for file in &args.files {
         let real = vault::real_path(file);
-        let data = read_input(&real, io)?;
-        let decrypted = secrets.decrypt(&data).map_err(located(file))?;
+        let decrypted = read_and_open(&secrets, &real, file, io)?;
         let text = encrypt_bytes(&decrypted.plaintext, new_password, Some(new_id))
             .map_err(located(file))?;
         write_output(&real, text.as_bytes(), io)?;
@@ -376,7 +396,7 @@ fn encrypt_string(args: &EncryptStringArgs, printer: &Printer, io: &mut VaultIo<
         ));
     }
     let secrets = secrets(&args.common.vault, Purpose::NewPassword, io)?;
-    let (id, password) = secrets.encrypt_secret(args.encrypt_vault_id.as_deref())?;
+    let (id, password) = secrets.encrypt_secret(args.encrypt_with.label.as_deref())?;
 
     let mut inputs: Vec<StringInput> = Vec::new();
     if args.prompt {

@@ -261,29 +261,9 @@ pub fn journal(tools: &dyn Tools, name: &str, lines: usize) -> Result<String, St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schedule::test_support::drift_schedule;
     use crate::schedule::tools::fake::FakeTools;
     use std::os::unix::fs::PermissionsExt;
-
-    fn setup() -> (tempfile::TempDir, Paths, ScheduleState) {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = Paths {
-            state_dir: dir.path().join("state"),
-            unit_dir: dir.path().join("units"),
-        };
-        let state = ScheduleState {
-            name: "drift".into(),
-            on_calendar: "*:*:0/20".into(),
-            description: None,
-            check: true,
-            keep: 30,
-            randomized_delay_secs: None,
-            working_directory: dir.path().to_path_buf(),
-            play_args: vec!["-e".into(), "token=s3cr3t-value".into(), "site.yml".into()],
-            play_binary: "/usr/local/bin/play".into(),
-            created_at: String::new(),
-        };
-        (dir, paths, state)
-    }
 
     fn mode(p: &Path) -> u32 {
         std::fs::metadata(p).unwrap().permissions().mode() & 0o777
@@ -291,7 +271,7 @@ mod tests {
 
     #[test]
     fn add_writes_files_then_starts_the_timer() {
-        let (_d, paths, state) = setup();
+        let (_d, paths, state) = drift_schedule();
         let tools = FakeTools::succeeding();
         let added = add(&paths, &tools, &state, false).unwrap();
         assert_eq!(
@@ -325,7 +305,7 @@ mod tests {
 
     #[test]
     fn a_timer_that_does_not_start_leaves_nothing_behind() {
-        let (_d, paths, state) = setup();
+        let (_d, paths, state) = drift_schedule();
         let tools = FakeTools::succeeding();
         tools.answer("systemctl", 0, "", ""); // daemon-reload
         tools.answer("systemctl", 1, "", "Failed to enable unit: Access denied");
@@ -338,7 +318,7 @@ mod tests {
 
     #[test]
     fn add_validates_before_writing() {
-        let (_d, paths, mut state) = setup();
+        let (_d, paths, mut state) = drift_schedule();
         let tools = FakeTools::succeeding();
         state.name = "Bad_Name".into();
         assert!(add(&paths, &tools, &state, false).is_err());
@@ -351,7 +331,7 @@ mod tests {
 
     #[test]
     fn remove_keeps_reports_unless_purged() {
-        let (_d, paths, state) = setup();
+        let (_d, paths, state) = drift_schedule();
         let tools = FakeTools::succeeding();
         add(&paths, &tools, &state, false).unwrap();
         let reports = paths.reports_dir("drift");
@@ -375,7 +355,7 @@ mod tests {
 
     #[test]
     fn list_reads_state_systemd_and_the_newest_report() {
-        let (_d, paths, state) = setup();
+        let (_d, paths, state) = drift_schedule();
         let tools = FakeTools::succeeding();
         add(&paths, &tools, &state, false).unwrap();
         let reports = paths.reports_dir("drift");

@@ -15,6 +15,8 @@ pub mod play_args;
 pub mod reports;
 pub mod run;
 pub mod state;
+#[cfg(test)]
+mod test_support;
 pub mod time;
 pub mod tools;
 pub mod units;

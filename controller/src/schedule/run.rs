@@ -151,30 +151,10 @@ pub fn describe(summary: &Summary) -> String {
 mod tests {
     use super::*;
     use crate::schedule::lock::try_lock;
+    use crate::schedule::test_support::drift_schedule;
     use serde_json::json;
     use std::cell::RefCell;
     use std::os::unix::fs::PermissionsExt;
-
-    fn setup(keep: usize) -> (tempfile::TempDir, Paths, ScheduleState) {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = Paths {
-            state_dir: dir.path().join("state"),
-            unit_dir: dir.path().join("units"),
-        };
-        let state = ScheduleState {
-            name: "drift".into(),
-            on_calendar: "hourly".into(),
-            description: None,
-            check: true,
-            keep,
-            randomized_delay_secs: None,
-            working_directory: dir.path().to_path_buf(),
-            play_args: vec![],
-            play_binary: "/usr/local/bin/play".into(),
-            created_at: String::new(),
-        };
-        (dir, paths, state)
-    }
 
     fn block_on<F: Future>(f: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread()
@@ -193,7 +173,7 @@ mod tests {
 
     #[test]
     fn a_drifted_check_run_reports_drift_and_exits_2() {
-        let (_d, paths, state) = setup(30);
+        let (_d, paths, state) = drift_schedule();
         let lines = RefCell::new(Vec::<String>::new());
         let log = |l: &str| lines.borrow_mut().push(l.to_string());
         let stats = json!({"vm1": {"changed": 0, "failures": 0, "unreachable": 0},
@@ -222,7 +202,7 @@ mod tests {
 
     #[test]
     fn a_run_while_the_lock_is_held_is_skipped_and_says_so() {
-        let (_d, paths, state) = setup(30);
+        let (_d, paths, state) = drift_schedule();
         std::fs::create_dir_all(&paths.state_dir).unwrap();
         let held = match try_lock(&paths.lock_file("drift"), "pid=4242 since=then").unwrap() {
             Attempt::Acquired(l) => l,
@@ -265,7 +245,7 @@ mod tests {
 
     #[test]
     fn a_run_that_wrote_no_report_is_a_failure_with_a_reason() {
-        let (_d, paths, state) = setup(30);
+        let (_d, paths, state) = drift_schedule();
         let out = block_on(run_once(&paths, &state, false, &|_| {}, |_p| {
             std::future::ready(4)
         }))
@@ -277,7 +257,8 @@ mod tests {
 
     #[test]
     fn runs_prune_to_keep() {
-        let (_d, paths, state) = setup(2);
+        let (_d, paths, mut state) = drift_schedule();
+        state.keep = 2;
         for _ in 0..4 {
             block_on(run_once(
                 &paths,

@@ -4,66 +4,12 @@
 //! jump through the same shared connection instead of spawning ssh.
 
 use super::config::ConfigLine;
+use play_protocol::shell_words;
 
-/// Splits a string into words as a POSIX shell would (single and double quotes, backslash
-/// escapes), without expanding anything.
+/// Splits ssh arguments (or an ssh_config value) into words, as Ansible's ssh plugin splits
+/// `ansible_ssh_*_args` with `shlex.split` (the rules: [`shell_words`]); errors quote the text.
 pub fn shell_split(text: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => word.push(c),
-                        None => return Err(format!("unclosed single quote in `{text}`")),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(c @ ('"' | '\\' | '$' | '`')) => word.push(c),
-                            Some(c) => {
-                                word.push('\\');
-                                word.push(c);
-                            }
-                            None => return Err(format!("unclosed double quote in `{text}`")),
-                        },
-                        Some(c) => word.push(c),
-                        None => return Err(format!("unclosed double quote in `{text}`")),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                if let Some(c) = chars.next() {
-                    word.push(c);
-                }
-            }
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            c => {
-                in_word = true;
-                word.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    Ok(words)
+    shell_words::split(text).map_err(|why| format!("{why} in `{text}`"))
 }
 
 /// What an ssh command line says, as ssh_config lines plus the parts that are not options.
@@ -274,13 +220,15 @@ mod tests {
     }
 
     #[test]
-    fn shell_split_quotes() {
+    fn shell_split_errors_quote_the_text() {
         assert_eq!(
-            words(r#"-o ProxyCommand="ssh -W %h:%p -q bastion" -i 'a b'"#),
-            ["-o", "ProxyCommand=ssh -W %h:%p -q bastion", "-i", "a b"]
+            shell_split("'open").unwrap_err(),
+            "unclosed single quote in `'open`"
         );
-        assert_eq!(words(r#"a\ b "c\"d" '' x"#), ["a b", "c\"d", "", "x"]);
-        assert!(shell_split("'open").is_err());
+        assert_eq!(
+            shell_split(r#"-o "User=x"#).unwrap_err(),
+            r#"unclosed double quote in `-o "User=x`"#
+        );
     }
 
     #[test]

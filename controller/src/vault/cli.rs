@@ -41,6 +41,27 @@ pub struct CommonOpts {
     pub verbose: u8,
 }
 
+/// `--encrypt-vault-id` as the actions that write new vault text take it (edit and rekey mean
+/// something else by it and say so in their own help).
+#[derive(Debug, Args, Clone, Default)]
+pub struct EncryptVaultId {
+    /// The vault id to encrypt with (required if more than one vault id is given).
+    #[arg(
+        id = "encrypt_vault_id",
+        long = "encrypt-vault-id",
+        value_name = "LABEL"
+    )]
+    pub label: Option<String>,
+}
+
+/// `--output` of encrypt and decrypt, which otherwise rewrite their inputs in place.
+#[derive(Debug, Args, Clone, Default)]
+pub struct InPlaceOutput {
+    /// Write here instead of in place (`-` for stdout); only with one input.
+    #[arg(id = "output", long = "output", value_name = "FILE")]
+    pub path: Option<PathBuf>,
+}
+
 /// Encrypt, decrypt, view and edit ansible-vault files and values.
 #[derive(Debug, Args)]
 pub struct VaultArgs {
@@ -72,9 +93,8 @@ pub struct CreateArgs {
     #[command(flatten)]
     pub common: CommonOpts,
 
-    /// The vault id to encrypt with (required if more than one vault id is given).
-    #[arg(long = "encrypt-vault-id", value_name = "LABEL")]
-    pub encrypt_vault_id: Option<String>,
+    #[command(flatten)]
+    pub encrypt_with: EncryptVaultId,
 
     /// Open the editor even when stdout is not a terminal.
     #[arg(long = "skip-tty-check")]
@@ -90,13 +110,11 @@ pub struct EncryptArgs {
     #[command(flatten)]
     pub common: CommonOpts,
 
-    /// Write here instead of in place (`-` for stdout); only with one input.
-    #[arg(long = "output", value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: InPlaceOutput,
 
-    /// The vault id to encrypt with (required if more than one vault id is given).
-    #[arg(long = "encrypt-vault-id", value_name = "LABEL")]
-    pub encrypt_vault_id: Option<String>,
+    #[command(flatten)]
+    pub encrypt_with: EncryptVaultId,
 
     /// Files to encrypt (none or `-`: stdin to stdout).
     #[arg(value_name = "FILE")]
@@ -108,9 +126,8 @@ pub struct DecryptArgs {
     #[command(flatten)]
     pub common: CommonOpts,
 
-    /// Write here instead of in place (`-` for stdout); only with one input.
-    #[arg(long = "output", value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: InPlaceOutput,
 
     /// Files to decrypt (none or `-`: stdin to stdout).
     #[arg(value_name = "FILE")]
@@ -173,9 +190,8 @@ pub struct EncryptStringArgs {
     #[arg(long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// The vault id to encrypt with (required if more than one vault id is given).
-    #[arg(long = "encrypt-vault-id", value_name = "LABEL")]
-    pub encrypt_vault_id: Option<String>,
+    #[command(flatten)]
+    pub encrypt_with: EncryptVaultId,
 
     /// Ask for the string to encrypt (and its variable name) on the terminal.
     #[arg(short = 'p', long = "prompt")]
