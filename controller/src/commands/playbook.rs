@@ -61,7 +61,8 @@ pub struct Loaded {
 
 impl Loaded {
     /// A second copy for a second engine over the same inputs (`play apply` checks, then
-    /// runs): nothing is read or decrypted again, so a vault password is asked once and both
+    /// runs; `play rollback` reads the history, then releases): nothing is read or decrypted
+    /// again, so a vault password is asked once and both
     /// engines see exactly the same inputs. The templar keeps nothing from loading (it only
     /// checked syntax), so the copy gets a fresh one.
     pub fn copy_for_another_run(&self) -> Loaded {

@@ -27,12 +27,18 @@ async fn rollback(
     printer: &std::sync::Arc<crate::output::Printer>,
 ) -> Result<i32, Fail> {
     // Read the history with one engine, then release with another whose options carry the
-    // per-host pins: both parse the same files first, so bad input still touches nothing.
+    // per-host pins: both run what was loaded once, before any host was touched, so bad
+    // input touches nothing and a vault password is asked once.
     let loaded = load(&args.run, printer)?;
     let service = args.service.clone().unwrap_or_else(|| service_of(&loaded));
     let hosts = play_hosts(&loaded, &args.run.limit)?;
     let playbooks = loaded.playbooks.clone();
-    let reader = build_engine(&args.run, loaded, printer.clone(), |_| {})?;
+    let reader = build_engine(
+        &args.run,
+        loaded.copy_for_another_run(),
+        printer.clone(),
+        |_| {},
+    )?;
     let query = Map::from_iter([
         ("service".to_string(), json!(service)),
         ("limit".to_string(), json!(100)),
@@ -75,7 +81,6 @@ async fn rollback(
             ),
         ));
     }
-    let loaded = load(&args.run, printer)?;
     let engine = build_engine(&args.run, loaded, printer.clone(), |o| {
         o.host_vars = pins;
         o.rollback = true;
