@@ -36,11 +36,31 @@ pub fn load_or_make(agent: &[u8], name: &str, cache: Option<&Path>) -> Vec<u8> {
     }
     let bytes = compress(agent);
     if let Some(path) = &cached {
-        if let Err(err) = crate::files::write_private(path, &bytes) {
-            tracing::debug!(path = %path.display(), %err, "cannot cache the gzipped agent");
+        match crate::files::write_private(path, &bytes) {
+            Ok(()) => remove_others(path),
+            Err(err) => {
+                tracing::debug!(path = %path.display(), %err, "cannot cache the gzipped agent")
+            }
         }
     }
     bytes
+}
+
+/// Removes the gzips of other agent builds beside `kept`, as the upload does with older agents
+/// on a host: the cache holds one build, not one per play version ever run.
+fn remove_others(kept: &Path) {
+    let Some(dir) = kept.parent() else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if path != kept && name.starts_with("play-agent-") && name.ends_with(".gz") {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 fn compress(agent: &[u8]) -> Vec<u8> {
@@ -53,19 +73,20 @@ fn compress(agent: &[u8]) -> Vec<u8> {
 }
 
 /// True when `gz` is one whole gzip stream of exactly `agent`, with nothing after it (gzip on
-/// the host would call trailing bytes an error).
+/// the host would call trailing bytes an error). Compared a chunk at a time: the controller's
+/// peak memory is a promise, and a second copy of the agent would be 6 MiB of it.
 pub fn unpacks_to(gz: &[u8], agent: &[u8]) -> bool {
     let mut decoder = GzDecoder::new(gz);
-    let mut out = Vec::with_capacity(agent.len());
-    if decoder
-        .by_ref()
-        .take(agent.len() as u64 + 1)
-        .read_to_end(&mut out)
-        .is_err()
-    {
-        return false;
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut rest = agent;
+    loop {
+        match decoder.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) if n <= rest.len() && chunk[..n] == rest[..n] => rest = &rest[n..],
+            _ => return false,
+        }
     }
-    out == agent && decoder.into_inner().is_empty()
+    rest.is_empty() && decoder.into_inner().is_empty()
 }
 
 #[cfg(test)]
@@ -111,16 +132,35 @@ mod tests {
         tail.extend_from_slice(b"junk");
         assert!(!unpacks_to(&tail, &agent), "bytes after the stream");
         assert!(!unpacks_to(b"", &agent), "empty");
+        assert!(
+            !unpacks_to(&compress(&agent[..1000]), &agent),
+            "a prefix of it"
+        );
+        let longer = [agent.clone(), vec![1]].concat();
+        assert!(!unpacks_to(&compress(&longer), &agent), "more than it");
     }
 
     #[test]
     fn the_cache_is_written_reused_and_replaced_when_wrong() {
         let home = tempfile::tempdir().unwrap();
         let cache = home.path().join("play/agents");
+        std::fs::create_dir_all(&cache).unwrap();
+        std::fs::write(cache.join("play-agent-older.gz"), b"an older build").unwrap();
+        std::fs::write(cache.join("notes.txt"), b"not ours").unwrap();
         let agent = some_agent();
         let first = load_or_make(&agent, "play-agent-test", Some(&cache));
         let path = cache.join("play-agent-test.gz");
         assert_eq!(std::fs::read(&path).unwrap(), first);
+        let mut left: Vec<String> = std::fs::read_dir(&cache)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["notes.txt", "play-agent-test.gz"],
+            "older builds are removed"
+        );
         // Read back, not made again: a changed entry that still unpacks right is what returns.
         let other_level = {
             let mut e = GzEncoder::new(Vec::new(), Compression::fast());
