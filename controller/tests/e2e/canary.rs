@@ -3,8 +3,8 @@
 //! a released container's env file), and none appears anywhere it must not: play's stdout and
 //! stderr at every verbosity (the agent's own log lines included, shown at -vvvv), `--json`,
 //! `--report` JSON and `--junit` XML, `--check --diff`, `play plan` (its output and its file),
-//! the release history on the VM, the VM's journal, and the argv of every process on the VM,
-//! sampled all through the runs.
+//! `play apply`, the release history on the VM, the VM's journal, and the argv of every process
+//! on the VM, sampled all through the runs.
 
 use crate::harness::{play, scratch, write, Testbed};
 use std::io::Write as _;
@@ -167,6 +167,16 @@ fn secrets_appear_nowhere_at_any_verbosity() {
     let plan_text = std::fs::read_to_string(&plan_file).unwrap();
     assert!(plan_text.contains("canary"), "{plan_text}");
     assert_clean("the plan file", &plan_text);
+    // Applying it: a check pass, then the run (the copy puts the env file back).
+    let out = play(&[
+        "apply",
+        &plan_path,
+        "--vault-password-file",
+        password.to_str().unwrap(),
+        "-vvv",
+    ]);
+    crate::check!(out.0 == 0 && out.1.contains("changed: [vm1]"), out);
+    assert_clean("play apply's output", &format!("{}{}", out.1, out.2));
     let mut json_args: Vec<&str> = base.to_vec();
     json_args.push("--json");
     let out = play(&json_args);
