@@ -64,7 +64,7 @@ pub fn user_cache_dir() -> Option<PathBuf> {
 
 /// A short random hex tag for temp names. Uniqueness, not secrecy: a clock fallback is fine
 /// if the OS source fails.
-fn random_tag() -> String {
+pub(crate) fn random_tag() -> String {
     let mut bytes = [0u8; 6];
     if getrandom::fill(&mut bytes).is_err() {
         let nanos = std::time::SystemTime::now()

@@ -8,20 +8,6 @@ use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-/// A short random hex tag for temp names.
-fn tag() -> String {
-    let mut bytes = [0u8; 6];
-    // Uniqueness, not secrecy: a clock fallback is fine if the OS source fails.
-    if getrandom::fill(&mut bytes).is_err() {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        bytes[..4].copy_from_slice(&nanos.to_le_bytes());
-    }
-    hex::encode(bytes)
-}
-
 /// Replaces (or creates) `path` with `bytes` atomically. An existing file keeps its mode
 /// (and owner, when we may set it); a new one gets 0600.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -34,7 +20,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "vault".into());
-    let tmp = dir.join(format!(".{name}.play-vault-{}", tag()));
+    let tmp = dir.join(format!(".{name}.play-vault-{}", crate::files::random_tag()));
     let result = (|| {
         let mut file = OpenOptions::new()
             .write(true)
@@ -75,7 +61,7 @@ impl PrivateTemp {
         let base = std::env::temp_dir();
         let mut attempts = 0;
         let dir = loop {
-            let dir = base.join(format!("play-vault-{}", tag()));
+            let dir = base.join(format!("play-vault-{}", crate::files::random_tag()));
             match fs::DirBuilder::new().mode(0o700).create(&dir) {
                 Ok(()) => break dir,
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < 10 => {

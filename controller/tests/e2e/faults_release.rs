@@ -64,6 +64,30 @@ fn check_one_version(tb: &Testbed, tag: &str) {
     );
 }
 
+/// The agent on vm1 still runs the release without play: it is alive and holds the lock.
+fn check_agent_carries_on(tb: &Testbed, what: &str) {
+    assert!(
+        tb.exec(VM, "pgrep -f '[p]lay-agent' >/dev/null")
+            .status
+            .success(),
+        "{what} killed the agent in the middle of the release"
+    );
+    assert!(tb.exec(VM, &format!("test -e {LOCK}")).status.success());
+}
+
+/// Waits for the release the agent carries on to end; its one new history line, which must
+/// say `outcome` for `tag`.
+fn wait_for_outcome(tb: &Testbed, before: usize, outcome: &str, tag: &str) -> serde_json::Value {
+    gated::wait_release_done(tb, before);
+    no_agent_left(tb, VM);
+    let history = gated::history(tb);
+    assert_eq!(history.len(), before + 1, "{history:?}");
+    let last = history[before].clone();
+    assert_eq!(last["outcome"], outcome, "{last}");
+    assert_eq!(last["tag"], tag, "{last}");
+    last
+}
+
 #[test]
 fn a_connection_cut_mid_release_is_finished_by_the_agent_on_the_host() {
     let tb = Testbed::get();
@@ -78,22 +102,9 @@ fn a_connection_cut_mid_release_is_finished_by_the_agent_on_the_host() {
     let out = run.finish(Duration::from_secs(60));
     check_reported(&out);
     // The controller is gone, the agent is not: it is still waiting for health.
-    assert!(
-        tb.exec(VM, "pgrep -f '[p]lay-agent' >/dev/null")
-            .status
-            .success(),
-        "the agent died with the connection, in the middle of the release"
-    );
-    assert!(tb.exec(VM, &format!("test -e {LOCK}")).status.success());
+    check_agent_carries_on(&tb, "the cut connection");
     gated::gate(&tb, true);
-    gated::wait_release_done(&tb, before);
-    no_agent_left(&tb, VM);
-
-    let history = gated::history(&tb);
-    assert_eq!(history.len(), before + 1, "{history:?}");
-    let last = &history[before];
-    assert_eq!(last["outcome"], "released", "{last}");
-    assert_eq!(last["tag"], "v2", "{last}");
+    wait_for_outcome(&tb, before, "released", "v2");
     check_one_version(&tb, "v2");
 }
 
@@ -110,14 +121,7 @@ fn a_connection_cut_mid_release_is_undone_by_the_agent_when_health_fails() {
     cut_connection(&tb);
     let out = run.finish(Duration::from_secs(60));
     check_reported(&out);
-    gated::wait_release_done(&tb, before);
-    no_agent_left(&tb, VM);
-
-    let history = gated::history(&tb);
-    assert_eq!(history.len(), before + 1, "{history:?}");
-    let last = &history[before];
-    assert_eq!(last["outcome"], "failed_health", "{last}");
-    assert_eq!(last["tag"], "v3", "{last}");
+    let last = wait_for_outcome(&tb, before, "failed_health", "v3");
     assert!(
         last["previous"].to_string().contains("v1"),
         "the history does not say v1 was kept: {last}"
@@ -141,21 +145,8 @@ fn ctrl_c_mid_release_exits_99_and_leaves_the_release_to_the_agent() {
     crate::check!(out.0 == 99, out);
     crate::check!(out.2.contains("User interrupted execution"), out);
     // The release is still the agent's: it holds the lock and waits for health.
-    assert!(
-        tb.exec(VM, "pgrep -f '[p]lay-agent' >/dev/null")
-            .status
-            .success(),
-        "Ctrl-C killed the agent in the middle of the release"
-    );
-    assert!(tb.exec(VM, &format!("test -e {LOCK}")).status.success());
+    check_agent_carries_on(&tb, "Ctrl-C");
     gated::gate(&tb, true);
-    gated::wait_release_done(&tb, before);
-    no_agent_left(&tb, VM);
-
-    let history = gated::history(&tb);
-    assert_eq!(history.len(), before + 1, "{history:?}");
-    let last = &history[before];
-    assert_eq!(last["outcome"], "released", "{last}");
-    assert_eq!(last["tag"], "v2", "{last}");
+    wait_for_outcome(&tb, before, "released", "v2");
     check_one_version(&tb, "v2");
 }
