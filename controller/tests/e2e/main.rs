@@ -12,6 +12,7 @@ mod bad_input_more;
 mod canary;
 mod concurrent_runs;
 mod core_run;
+mod docker_no_become;
 mod faults;
 mod faults_network;
 mod faults_release;
