@@ -71,28 +71,28 @@ fn docker_container_without_become_keys_its_labels_with_the_users_own_key() {
         ])
     };
 
-    let out = run("first-secret");
-    crate::check!(out.0 == 0 && recap_value(&out.1, VM, "changed") == 1, out);
-    let key = tb.exec(VM, &format!("stat -c '%a %U %s' {USER_KEY}"));
-    assert_eq!(
-        String::from_utf8_lossy(&key.stdout).trim(),
-        "600 play 32",
-        "the user's key: {key:?}"
-    );
-    let label = |name: &str| {
-        let out = tb.exec(
-            VM,
-            &format!("docker inspect -f '{{{{index .Config.Labels \"{name}\"}}}}' {NAME}"),
-        );
+    // What vm1 prints for `cmd`, trimmed.
+    let on_vm = |cmd: &str| {
+        let out = tb.exec(VM, cmd);
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     };
+    let label = |name: &str| {
+        on_vm(&format!(
+            "docker inspect -f '{{{{index .Config.Labels \"{name}\"}}}}' {NAME}"
+        ))
+    };
+
+    let out = run("first-secret");
+    crate::check!(out.0 == 0 && recap_value(&out.1, VM, "changed") == 1, out);
+    assert_eq!(
+        on_vm(&format!("stat -c '%a %U %s' {USER_KEY}")),
+        "600 play 32",
+        "the user's key"
+    );
     let hash = label("play.config-hash");
     assert!(hash.starts_with("hmac-sha256:"), "play.config-hash: {hash}");
-    assert!(
-        label("play.env-keys").contains("\"SECRET\":\"hmac-sha256:"),
-        "{}",
-        label("play.env-keys")
-    );
+    let env_keys = label("play.env-keys");
+    assert!(env_keys.contains("\"SECRET\":\"hmac-sha256:"), "{env_keys}");
 
     // The same again: the key was kept, the labels verify, nothing changes.
     let out = run("first-secret");
@@ -103,12 +103,8 @@ fn docker_container_without_become_keys_its_labels_with_the_users_own_key() {
     let out = run("second-secret");
     crate::check!(out.0 == 0 && recap_value(&out.1, VM, "changed") == 1, out);
     assert_ne!(label("play.config-hash"), hash);
-    let env = tb.exec(
-        VM,
-        &format!("docker inspect -f '{{{{.Config.Env}}}}' {NAME}"),
-    );
     assert_eq!(
-        String::from_utf8_lossy(&env.stdout).trim(),
+        on_vm(&format!("docker inspect -f '{{{{.Config.Env}}}}' {NAME}")),
         "[SECRET=second-secret]"
     );
 }
